@@ -1,0 +1,5 @@
+import sys
+
+from modgap.cli import main
+
+sys.exit(main())

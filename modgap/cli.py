@@ -1,0 +1,63 @@
+"""Entry point of the ``modgap`` command line.
+
+Subcommands are discovered from :mod:`modgap.commands`; each module there provides
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from verify import __version__
+
+from . import commands
+
+
+def _command_modules() -> list:
+    mods = []
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mods.append(importlib.import_module(f"{commands.__name__}.{info.name}"))
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with every discovered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="modgap",
+        description=(
+            "Check the modality-gap theorems of Yi, Douady & Chen (arXiv 2510.03268) and "
+            "analyse paired embeddings (gap metrics, dimension collapse, principal angles, "
+            "post-hoc alignment, retrieval)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"modgap {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod in _command_modules():
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``modgap``; returns the process exit code (0 success, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
+        print(f"modgap {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

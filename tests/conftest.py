@@ -1,0 +1,45 @@
+"""Test configuration: one thread (2-core CI), hypothesis profiles, shared-data location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+try:  # torch is a dependency, but keep conftest importable without it
+    import torch  # noqa: E402
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover
+    pass
+
+settings.register_profile(
+    "ci",
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("MODGAP_HYPOTHESIS_PROFILE", "ci"))
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "liang2022"
+
+
+@pytest.fixture(scope="session")
+def liang_dir() -> Path:
+    """Folder of the Liang et al. (2022) paired embeddings; skips the test when absent."""
+    if not (SHARED_DATA / "features_clip.npy").is_file():
+        pytest.skip(f"real embeddings not present at {SHARED_DATA}")
+    return SHARED_DATA
