@@ -97,7 +97,9 @@ def _check_torch_inputs(X, Y, tau):
                 f"{name} rows must be unit vectors (max |norm - 1| = {dev:.3g} > {atol:g})"
             )
     if X.shape != Y.shape:
-        raise ValueError(f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}")
+        raise ValueError(
+            f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}"
+        )
     if X.dtype != Y.dtype or X.device != Y.device:
         raise ValueError("X and Y must share dtype and device")
     return check_positive(tau, "tau")
