@@ -1,0 +1,37 @@
+"""Which paired embeddings the real-data figures draw (presentation only).
+
+Order of preference: an explicit file (``--embeddings``), the Liang et al. (2022) CLIP
+features in ../shared/data/liang2022 when present, else the demo embeddings bundled with
+the package (trained here, no download).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+LIANG_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "liang2022"
+
+
+def real_embeddings(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+    """(X, Y, label): unit-row image and text embeddings and a short provenance label."""
+    from verify.embeddings_io import load_paired_embeddings
+
+    if path is not None:
+        pe = load_paired_embeddings(path)
+        return _unit(pe.paired_images()), _unit(pe.texts), Path(path).name
+    clip = LIANG_DIR / "features_clip.npy"
+    if clip.is_file():
+        pe = load_paired_embeddings(clip)
+        return _unit(pe.images), _unit(pe.texts), "CLIP (Liang et al. 2022, 500 MSCOCO pairs)"
+    from verify.datasets import load_demo
+
+    X, Y, meta = load_demo()
+    return _unit(X), _unit(Y), f"bundled demo ({meta.get('dataset', 'demo')})"
+
+
+def _unit(A) -> np.ndarray:
+    from verify.geometry import normalize_rows
+
+    return normalize_rows(np.asarray(A, dtype=np.float64))
