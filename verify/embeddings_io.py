@@ -1,0 +1,415 @@
+"""Reading users' paired embeddings from disk, with errors that name the file.
+
+Formats (chosen by the file's suffix):
+
+- ``.npy``: one array. Either a 2-D matrix (one modality; a second file holds the other)
+  or a 3-D array of shape (2, n, d), [0] = images, [1] = texts, row i of one paired with
+  row i of the other (the layout of Liang et al. 2022, "Mind the Gap", Figure 1 data).
+- ``.npz``: a single array (as for ``.npy``), or several arrays with obvious names for the
+  two modalities (``x``/``y``, ``image``/``text``, ``image_embeds``/``text_embeds``, ...,
+  see :data:`MODALITY_KEYS`), optionally with a ``pairs`` index. Anything else is an error
+  that lists the keys present.
+- ``.pt``: a torch tensor, a (2, n, d) tensor, a tuple/list of two tensors, or a dict with
+  the same obvious keys as ``.npz``; loaded with ``torch.load(weights_only=True)`` (no
+  arbitrary code runs on load).
+- ``.csv``: a 2-D matrix of numbers, comma separated, one row per sample, an optional
+  header line; one modality per file.
+
+A pair index (``pairs``) maps each text row j to its image row ``pairs[j]`` (e.g. five
+captions per image: 5 n text rows, n image rows). Without one, row i of the images is
+paired with row i of the texts and both need the same number of rows.
+
+Matrices are returned as float32 (the usual storage precision of embeddings; metrics
+accumulate in float64 where it matters) unless the file holds float64, which is kept.
+Rows are NOT normalised here: callers normalise explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "MODALITY_KEYS",
+    "PairedEmbeddings",
+    "load_array",
+    "load_pairs",
+    "load_paired_embeddings",
+]
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".npy", ".npz", ".pt", ".csv")
+
+#: Key pairs recognised for (image, text) inside an .npz archive or a .pt dict, in order.
+MODALITY_KEYS: tuple[tuple[str, str], ...] = (
+    ("x", "y"),
+    ("X", "Y"),
+    ("image", "text"),
+    ("images", "texts"),
+    ("img", "txt"),
+    ("image_embeds", "text_embeds"),
+    ("image_features", "text_features"),
+    ("image_embeddings", "text_embeddings"),
+)
+
+#: Keys recognised for a pair index stored next to the two modalities.
+PAIRS_KEYS: tuple[str, ...] = ("pairs", "pair_index", "text_to_image")
+
+
+@dataclass(frozen=True)
+class PairedEmbeddings:
+    """Two embedding matrices and how their rows pair.
+
+    ``images``: (n_x, d); ``texts``: (n_y, d); ``pairs``: None (row i with row i, n_x = n_y)
+    or an int array of length n_y with text row j paired with image row ``pairs[j]``.
+    ``sources`` names where each came from (for messages and reports).
+    """
+
+    images: np.ndarray
+    texts: np.ndarray
+    pairs: np.ndarray | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        """Ambient dimension d."""
+        return int(self.images.shape[1])
+
+    def paired_images(self) -> np.ndarray:
+        """Image rows aligned with the text rows: ``images[pairs]`` (or ``images``)."""
+        return self.images if self.pairs is None else self.images[self.pairs]
+
+
+# ---------------------------------------------------------------------------------------
+# Raw loading
+
+
+def _check_readable(path: Path, what: str) -> None:
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path}: file not found")
+    if not path.is_file():
+        raise ValueError(f"{what} {path}: not a regular file")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise ValueError(
+            f"{what} {path}: unsupported suffix {path.suffix!r}; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+
+
+def _tensor_to_numpy(value: Any) -> Any:
+    if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    return value
+
+
+def _read_csv(path: Path, what: str) -> np.ndarray:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} {path}: not a text CSV file ({exc})") from exc
+    skip = 0
+    try:
+        [float(tok) for tok in first.strip().split(",") if tok.strip()]
+    except ValueError:
+        skip = 1  # a header line
+    if not first.strip():
+        raise ValueError(f"{what} {path}: has zero rows (empty CSV file)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+            arr = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{what} {path}: does not parse as a numeric CSV ({exc})") from exc
+    return arr
+
+
+def _read_raw(path: Path, what: str) -> Any:
+    """The object stored in the file: an ndarray, or a mapping/sequence of them."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, what)
+    if suffix == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+        except OSError as exc:
+            raise ValueError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+    if suffix == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                return {k: archive[k] for k in archive.files}
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{what} {path}: does not parse as .npz ({exc})") from exc
+        except Exception as exc:  # zipfile.BadZipFile and friends
+            raise ValueError(f"{what} {path}: does not parse as .npz ({exc})") from exc
+    # .pt
+    import torch
+
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types (UnpicklingError, RuntimeError, ...)
+        raise ValueError(
+            f"{what} {path}: does not load with torch.load(weights_only=True) "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from exc
+    if isinstance(obj, Mapping):
+        return {str(k): _tensor_to_numpy(v) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return [_tensor_to_numpy(v) for v in obj]
+    obj = _tensor_to_numpy(obj)
+    if not isinstance(obj, np.ndarray):
+        raise TypeError(
+            f"{what} {path}: holds a {type(obj).__name__}, not a tensor or array "
+            "(expected a tensor, a (2, n, d) tensor, two tensors, or a dict of tensors)"
+        )
+    return obj
+
+
+def _as_float_matrix(value: Any, label: str, *, ndim: tuple[int, ...] = (2,)) -> np.ndarray:
+    """A finite float32/float64 array whose ndim is in ``ndim``; the message names ``label``."""
+    value = _tensor_to_numpy(value)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{label}: holds a {type(value).__name__}, not a numeric array")
+    if value.dtype == object or not (
+        np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.bool_)
+    ):
+        raise TypeError(f"{label}: must hold real numbers, got dtype {value.dtype}")
+    if np.iscomplexobj(value):
+        raise TypeError(f"{label}: must be real, got dtype {value.dtype}")
+    if value.ndim not in ndim:
+        want = " or ".join(f"{k}-D" for k in ndim)
+        raise ValueError(f"{label}: must be {want}, got shape {value.shape}")
+    dtype = np.float64 if value.dtype == np.float64 else np.float32
+    arr = np.ascontiguousarray(value, dtype=dtype)
+    if arr.size == 0 or arr.shape[-2] == 0:
+        raise ValueError(f"{label}: has zero rows (shape {arr.shape})")
+    if arr.shape[-1] == 0:
+        raise ValueError(f"{label}: has zero columns (shape {arr.shape})")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = int(arr.size - np.count_nonzero(finite))
+        first = np.unravel_index(int(np.argmin(finite)), arr.shape)
+        raise ValueError(
+            f"{label}: contains {bad} NaN or infinite value(s) (first at index "
+            f"{tuple(int(i) for i in first)})"
+        )
+    return arr
+
+
+def load_array(path: str | os.PathLike, what: str = "file") -> np.ndarray:
+    """The single numeric array stored in ``path`` (2-D or 3-D), validated.
+
+    For an ``.npz`` or a ``.pt`` dict the file must hold exactly one array; a file with
+    several arrays is an error listing its keys. ``what`` names the argument in messages.
+    """
+    path = Path(path)
+    _check_readable(path, what)
+    raw = _read_raw(path, what)
+    if isinstance(raw, dict):
+        if len(raw) != 1:
+            raise ValueError(
+                f"{what} {path}: holds {len(raw)} arrays (keys: {sorted(raw)}); expected one"
+            )
+        ((key, raw),) = raw.items()
+        return _as_float_matrix(raw, f"{what} {path} [{key}]", ndim=(2, 3))
+    if isinstance(raw, list):
+        raise ValueError(f"{what} {path}: holds a sequence of {len(raw)} items; expected one")
+    return _as_float_matrix(raw, f"{what} {path}", ndim=(2, 3))
+
+
+def _split_stack(arr: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray]:
+    if arr.ndim != 3 or arr.shape[0] != 2:
+        raise ValueError(
+            f"{label}: a single file must hold both modalities as an array of shape "
+            f"(2, n, d), got shape {arr.shape}; otherwise give the second modality as FILE2"
+        )
+    return arr[0], arr[1]
+
+
+def _pick_modalities(
+    raw: Mapping[str, Any] | list, label: str, path: Path
+) -> tuple[np.ndarray, np.ndarray, Any | None, dict[str, str]]:
+    """(images, texts, pairs or None, sources) from a mapping/sequence of arrays."""
+    if isinstance(raw, list):
+        if len(raw) == 1:
+            x, y = _split_stack(_as_float_matrix(raw[0], f"{label} [0]", ndim=(3,)), label)
+            return x, y, None, {"images": f"{path} [0][0]", "texts": f"{path} [0][1]"}
+        if len(raw) != 2:
+            raise ValueError(f"{label}: holds a sequence of {len(raw)} items; expected 2")
+        return (
+            _as_float_matrix(raw[0], f"{label} [0]"),
+            _as_float_matrix(raw[1], f"{label} [1]"),
+            None,
+            {"images": f"{path} [0]", "texts": f"{path} [1]"},
+        )
+    keys = list(raw)
+    pairs_key = next((k for k in PAIRS_KEYS if k in raw), None)
+    pairs = None if pairs_key is None else raw[pairs_key]
+    for kx, ky in MODALITY_KEYS:
+        if kx in raw and ky in raw:
+            return (
+                _as_float_matrix(raw[kx], f"{label} [{kx}]"),
+                _as_float_matrix(raw[ky], f"{label} [{ky}]"),
+                pairs,
+                {"images": f"{path} [{kx}]", "texts": f"{path} [{ky}]"},
+            )
+    data_keys = [k for k in keys if k != pairs_key]
+    if len(data_keys) == 1:
+        k = data_keys[0]
+        x, y = _split_stack(_as_float_matrix(raw[k], f"{label} [{k}]", ndim=(3,)), label)
+        return x, y, pairs, {"images": f"{path} [{k}][0]", "texts": f"{path} [{k}][1]"}
+    known = ", ".join(f"{a}/{b}" for a, b in MODALITY_KEYS)
+    raise ValueError(
+        f"{label}: holds {len(keys)} arrays with keys {sorted(keys)} and no obvious pair of "
+        f"image/text keys (recognised: {known}); save one (2, n, d) array, or the two "
+        "modalities under one of those key pairs"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Pair index
+
+
+def _validate_pairs(value: Any, label: str, n_images: int, n_texts: int) -> np.ndarray:
+    value = _tensor_to_numpy(value)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{label}: holds a {type(value).__name__}, not an integer array")
+    arr = value
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"{label}: must be 1-D (one image index per text row), got {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{label}: is empty")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise ValueError(f"{label}: must hold integer row indices, got non-integer values")
+        arr = arr.astype(np.int64)
+    elif not np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_):
+        raise TypeError(f"{label}: must hold integer row indices, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.size != n_texts:
+        raise ValueError(
+            f"{label}: has length {arr.size}, but there are {n_texts} text rows "
+            "(one image index per text row is needed)"
+        )
+    bad = np.flatnonzero((arr < 0) | (arr >= n_images))
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(
+            f"{label}: {bad.size} index(es) out of range [0, {n_images}) for {n_images} image "
+            f"rows (first: pairs[{j}] = {int(arr[j])})"
+        )
+    return arr
+
+
+def load_pairs(path: str | os.PathLike, n_images: int, n_texts: int) -> np.ndarray:
+    """Pair index from a file: int array p of length n_texts, 0 <= p[j] < n_images.
+
+    Text row j is paired with image row p[j]. Accepts .npy/.npz/.pt (one integer array)
+    or .csv/.txt (one integer per line, or comma separated).
+    """
+    path = Path(path)
+    what = "pairs file"
+    if path.suffix.lower() == ".txt":
+        if not path.is_file():
+            raise FileNotFoundError(f"{what} {path}: file not found")
+        try:
+            raw = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=1)
+        except ValueError as exc:
+            raise ValueError(f"{what} {path}: does not parse ({exc})") from exc
+        return _validate_pairs(raw, f"{what} {path}", n_images, n_texts)
+    _check_readable(path, what)
+    raw = _read_raw(path, what)
+    if isinstance(raw, dict):
+        key = next((k for k in PAIRS_KEYS if k in raw), None)
+        if key is None:
+            if len(raw) != 1:
+                raise ValueError(
+                    f"{what} {path}: holds {len(raw)} arrays (keys: {sorted(raw)}); "
+                    f"expected one, or one named {' or '.join(PAIRS_KEYS)}"
+                )
+            key = next(iter(raw))
+        raw = raw[key]
+    elif isinstance(raw, list):
+        raise ValueError(f"{what} {path}: holds a sequence; expected one integer array")
+    return _validate_pairs(raw, f"{what} {path}", n_images, n_texts)
+
+
+# ---------------------------------------------------------------------------------------
+# The public loader
+
+
+def load_paired_embeddings(
+    file: str | os.PathLike,
+    file2: str | os.PathLike | None = None,
+    *,
+    pairs: str | os.PathLike | None = None,
+    min_rows: int = 3,
+) -> PairedEmbeddings:
+    """Load images and texts from one file (both modalities) or two (images, texts).
+
+    Checks, each with a message naming the file: it exists and parses; each modality is a
+    finite 2-D matrix with at least ``min_rows`` rows; both have the same dimension d;
+    rows pair one to one (same row count) unless a pair index is given (``pairs`` file,
+    or a ``pairs`` array inside an .npz/.pt), which must have one in-range image index
+    per text row. Returns float32 matrices (float64 if stored so), unnormalised.
+    """
+    if min_rows < 1:
+        raise ValueError(f"min_rows must be >= 1, got {min_rows}")
+    p1 = Path(file)
+    _check_readable(p1, "FILE")
+    raw1 = _read_raw(p1, "FILE")
+    embedded_pairs = None
+    if file2 is None:
+        label = f"FILE {p1}"
+        if isinstance(raw1, (dict, list)):
+            X, Y, embedded_pairs, sources = _pick_modalities(raw1, label, p1)
+        else:
+            X, Y = _split_stack(_as_float_matrix(raw1, label, ndim=(2, 3)), label)
+            sources = {"images": f"{p1} [0]", "texts": f"{p1} [1]"}
+        labels = (f"FILE {p1} (images)", f"FILE {p1} (texts)")
+    else:
+        p2 = Path(file2)
+        _check_readable(p2, "FILE2")
+        X = load_array(p1, "FILE")
+        Y = load_array(p2, "FILE2")
+        for arr, lab in ((X, f"FILE {p1}"), (Y, f"FILE2 {p2}")):
+            if arr.ndim != 2:
+                raise ValueError(
+                    f"{lab}: with two files each must hold one 2-D matrix (n, d), "
+                    f"got shape {arr.shape}"
+                )
+        sources = {"images": str(p1), "texts": str(p2)}
+        labels = (f"FILE {p1}", f"FILE2 {p2}")
+    for arr, lab in zip((X, Y), labels, strict=True):
+        if arr.shape[0] < min_rows:
+            raise ValueError(f"{lab}: needs at least {min_rows} rows, got {arr.shape[0]}")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"shape mismatch: {labels[0]} has dimension {X.shape[1]}, {labels[1]} has "
+            f"dimension {Y.shape[1]}; both modalities must live in the same space R^d"
+        )
+    pair_index = None
+    if pairs is not None:
+        pair_index = load_pairs(pairs, X.shape[0], Y.shape[0])
+        sources["pairs"] = str(pairs)
+    elif embedded_pairs is not None:
+        pair_index = _validate_pairs(embedded_pairs, f"{labels[0]} [pairs]", X.shape[0], Y.shape[0])
+        sources["pairs"] = f"{p1} [pairs]"
+    elif X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            f"shape mismatch: {labels[0]} has {X.shape[0]} rows, {labels[1]} has {Y.shape[0]}; "
+            "paired rows need equal counts, or give --pairs (text row j -> image row pairs[j])"
+        )
+    if pair_index is not None and np.array_equal(pair_index, np.arange(X.shape[0])):
+        pair_index = None  # the identity: plain one-to-one pairing
+    return PairedEmbeddings(images=X, texts=Y, pairs=pair_index, sources=sources)
