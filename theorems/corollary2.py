@@ -113,8 +113,14 @@ def statement() -> dict[str, Any]:
 
 
 def _gram(P: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Row-wise Gram determinant |p|^2 |y|^2 - (p . y)^2 (0 iff p parallel to y)."""
-    return np.sum(P * P, axis=1) * np.sum(Y * Y, axis=1) - np.sum(P * Y, axis=1) ** 2
+    """Row-wise Gram determinant |p|^2 |y|^2 - (p . y)^2 (0 iff p parallel to y).
+
+    Evaluated without cancellation as |y|^2 |p - (p . y / |y|^2) y|^2 (the squared
+    component of p orthogonal to y), so that tiny values (phi -> 0) keep their sign.
+    """
+    yy = np.sum(Y * Y, axis=1)
+    perp = P - (np.sum(P * Y, axis=1) / yy)[:, None] * Y
+    return yy * np.sum(perp * perp, axis=1)
 
 
 def _geometric_verdict(quick: bool) -> Verdict:

@@ -59,7 +59,16 @@ from .statements import (
 )
 from .verdict import PAPER_CITATION, Status, Verdict
 
-__all__ = ["ID", "CLAIM", "CITATION", "statement", "check", "QUICK_SETTINGS", "FULL_SETTINGS"]
+__all__ = [
+    "ID",
+    "CLAIM",
+    "CITATION",
+    "statement",
+    "check",
+    "ims_family_objective",
+    "QUICK_SETTINGS",
+    "FULL_SETTINGS",
+]
 
 ID = "theorem4"
 CITATION = PAPER_CITATION
@@ -378,17 +387,17 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
     return [v, ctrl]
 
 
-def _minimise_ims_family(
-    frame: SubspaceFrame, heights: np.ndarray, tau: float, seeds: tuple[int, ...]
-) -> list[dict[str, Any]]:
-    """Minimise L_N over x_i = r_i u_i + s_i a, y_i = r_i v_i + s_i b, r_i = sqrt(1 - s_i^2).
+def ims_family_objective(frame: SubspaceFrame, heights: np.ndarray, tau: float):
+    """L_N on the IMS family x_i = r_i u_i + s_i a, y_i = r_i v_i + s_i b, r_i = sqrt(1 - s_i^2).
 
-    u_i, v_i unit vectors of C, parametrised by unnormalised coordinates in the basis QC
-    (u = w / |w|); L-BFGS (scipy) on the coordinates with the exact gradient of
-    :func:`verify.objective.infonce_and_grad` pulled back by the chain rule. Returns one
-    record per seed, best (lowest loss) first; grad_norm is the Riemannian gradient norm in
-    (u, v).
+    u_i = w_i / |w_i|, v_i = z_i / |z_i| with w_i, z_i unnormalised coordinates in the basis
+    QC of C; the parameter vector is z = (w_1..w_N, z_1..z_N) flattened. Returns
+    (fun, embed): fun(z) = (L_N, dL/dz) -- the gradient of
+    :func:`verify.objective.infonce_and_grad` pulled back by the chain rule
+    (dL/dw = (I - u u^T) r QC^T dL/dx / |w|) -- and embed(z) = (U, V, |w|, |z|, X, Y).
+    Source of the family: Theorem 4's premises, module docstring (reading finite_n_ims).
     """
+    heights = np.asarray(heights, dtype=float)
     n, c = heights.size, frame.QC.shape[1]
     a, b = frame.U[:, 0], frame.V[:, 0]
     r = np.sqrt(1.0 - heights**2)[:, None]
@@ -409,6 +418,19 @@ def _minimise_ims_family(
         gU -= np.sum(gU * U, axis=1, keepdims=True) * U
         gV -= np.sum(gV * V, axis=1, keepdims=True) * V
         return loss, np.concatenate([(gU / nw[:, None]).ravel(), (gV / nz[:, None]).ravel()])
+
+    return fun, embed
+
+
+def _minimise_ims_family(
+    frame: SubspaceFrame, heights: np.ndarray, tau: float, seeds: tuple[int, ...]
+) -> list[dict[str, Any]]:
+    """Minimise :func:`ims_family_objective` with scipy L-BFGS-B from one random start per
+    seed. Returns one record per seed, best (lowest loss) first; grad_norm is the
+    Riemannian gradient norm in (u, v) (the pulled-back gradient times |w|, |z|).
+    """
+    n, c = heights.size, frame.QC.shape[1]
+    fun, embed = ims_family_objective(frame, heights, tau)
 
     out = []
     for seed in seeds:
