@@ -619,3 +619,43 @@ def test_reference_values_on_liang_clip(liang_dir):
     # float32 input, normalised in float32, gives the same recall
     assert M.retrieval_recall(F[0], F[1], (1,), normalize=True) == rec
     assert M.effective_dimension(X) <= 499
+
+
+def test_sampled_retrieval_equals_exhaustive_when_sample_is_everything_and_is_close_otherwise():
+    """Sampled queries score against all candidates: with max_queries >= n it is the
+    exhaustive value exactly; with fewer it is within 4 standard errors."""
+    from verify.metrics import retrieval_recall
+
+    rng = np.random.default_rng(7)
+    n, d = 3000, 16
+    X = rng.standard_normal((n, d))
+    Y = X + 1.2 * rng.standard_normal((n, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    full = retrieval_recall(X, Y, ks=(1, 10))
+    assert retrieval_recall(X, Y, ks=(1, 10), max_queries=n) == full
+    m = 600
+    est = retrieval_recall(X, Y, ks=(1, 10), max_queries=m, seed=3)
+    for direction in ("i2t", "t2i"):
+        for k in (1, 10):
+            r = full[direction][k]
+            se = np.sqrt(max(r * (1 - r), 1e-4) / m)
+            assert abs(est[direction][k] - r) < 4 * se
+
+
+def test_sampled_retrieval_with_several_captions_matches_brute_force():
+    from verify.metrics import retrieval_recall
+
+    rng = np.random.default_rng(8)
+    n_img, d = 200, 8
+    X = rng.standard_normal((n_img, d))
+    pairs = np.repeat(np.arange(n_img), 3)
+    Y = X[pairs] + 0.9 * rng.standard_normal((pairs.size, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    full = retrieval_recall(X, Y, ks=(1, 5), pairs=pairs)
+    # max_queries just below the text count: every image query kept, texts subsampled.
+    est = retrieval_recall(X, Y, ks=(1, 5), pairs=pairs, max_queries=599)
+    assert est["i2t"] == full["i2t"]
+    for k in (1, 5):
+        assert abs(est["t2i"][k] - full["t2i"][k]) < 0.02
