@@ -37,10 +37,18 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify.geometry import hyperplanes_with_angle, subspaces_with_angles
+from verify.geometry import subspaces_with_angles
 from verify.objective import infonce
 
-from .statements import planted_pairs, shared_space_measurements, subspace_frame, subspace_optimum
+from .statements import (
+    best_aligned_partner,
+    decide,
+    planted_pairs,
+    random_hyperplane_frames,
+    shared_space_measurements,
+    subspace_frame,
+    subspace_optimum,
+)
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = ["ID", "CLAIM", "CITATION", "statement", "check", "pair_cosine_formula"]
@@ -127,11 +135,7 @@ def _geometric_verdict(quick: bool) -> Verdict:
     rng = np.random.default_rng(20251003)
     n_frames = 4 if quick else 40
     hyper, general = [], []
-    for _ in range(n_frames):
-        h = int(rng.integers(3, 65))
-        phi = float(rng.uniform(0.05, np.pi / 2 - 0.05))
-        seed = int(rng.integers(2**31))
-        frame = subspace_frame(*hyperplanes_with_angle(h, phi, seed=seed))
+    for h, phi, seed, frame in random_hyperplane_frames(rng, n_frames, 64):
         pl = planted_pairs(frame, 50, seed, n_pure=2)
         s = pl["S"][:, 0]
         PB = frame.QB @ frame.QB.T
@@ -225,8 +229,7 @@ def _finite_measurements(h: int, n: int, tau: float, phi: float) -> dict[str, An
     cos = np.sum(X * Y, axis=1)
     out_c = np.abs(s) > OUT_OF_C
     PB = fr.QB @ fr.QB.T
-    Yb = X @ PB
-    Yb /= np.linalg.norm(Yb, axis=1, keepdims=True)
+    Yb = best_aligned_partner(fr, X)
     deficit_pred = s**2 * (1 - np.cos(phi))
     rec = {
         **opt.parameters,
@@ -313,11 +316,7 @@ def _finite_verdicts(quick: bool) -> list[Verdict]:
             "NEGATIVE CONTROL: at the minimiser (phi > 0, N > h - 1) all pairs are perfectly "
             "aligned, max_i (1 - x_i . y_i) <= 1e-6."
         ),
-        status=(
-            Status.INCONCLUSIVE
-            if not converged
-            else (Status.CONFIRMED if max_def <= 1e-6 else Status.REFUTED)
-        ),
+        status=decide(max_def <= 1e-6, converged),
         parameters=params,
         measured={"max_misalignment": max_def},
         tolerance="1e-6 as stated in the control",
@@ -332,11 +331,7 @@ def _finite_verdicts(quick: bool) -> list[Verdict]:
             "NEGATIVE CONTROL: the best-aligned partners y_i = P_B x_i / |P_B x_i| (each pair "
             "as aligned as B allows) reach a loss no larger than the minimiser's."
         ),
-        status=(
-            Status.INCONCLUSIVE
-            if not converged
-            else (Status.CONFIRMED if gain <= 0 else Status.REFUTED)
-        ),
+        status=decide(gain <= 0, converged),
         parameters=params,
         measured={
             "min_loss_increase": gain,
@@ -414,7 +409,7 @@ def _scope_verdict(quick: bool) -> Verdict:
             "vanishing means, centres undefined), and for N > h - 1 at large phi (measured) "
             "-- so misalignment needs Theorem 4's premise and is not forced by phi > 0 alone."
         ),
-        status=(Status.INCONCLUSIVE if not conv else (Status.CONFIRMED if ok else Status.REFUTED)),
+        status=decide(ok, conv),
         parameters={
             "settings (h, N, tau, phi)": [list(s) for s in settings],
             "constraint": "X in hyperplane A, Y in hyperplane B (verify.solvers, Subspace)",

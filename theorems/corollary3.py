@@ -33,11 +33,13 @@ import numpy as np
 import sympy as sp
 
 from verify.alignment import HyperplaneRotation
-from verify.geometry import hyperplanes_with_angle, rotation_onto, subspaces_with_angles
+from verify.geometry import rotation_onto, subspaces_with_angles
 
 from .statements import (
     SubspaceFrame,
+    decide,
     planted_pairs,
+    random_hyperplane_frames,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
@@ -144,11 +146,7 @@ def _planted_verdicts(quick: bool) -> list[Verdict]:
     rng = np.random.default_rng(31)
     n_frames = 4 if quick else 30
     runs, general = [], []
-    for _ in range(n_frames):
-        h = int(rng.integers(3, 21))
-        phi = float(rng.uniform(0.05, np.pi / 2 - 0.05))
-        seed = int(rng.integers(2**31))
-        frame = subspace_frame(*hyperplanes_with_angle(h, phi, seed=seed))
+    for h, phi, seed, frame in random_hyperplane_frames(rng, n_frames, 20):
         pl = planted_pairs(frame, 4 * h, seed, n_pure=1)
         X, Y = pl["X"], pl["Y"]
         R = rotation_onto(frame.QA, frame.QB)
@@ -345,11 +343,7 @@ def _finite_verdicts(quick: bool) -> list[Verdict]:
             "NEGATIVE CONTROL: at the minimiser, rotation by phi/2 aligns every pair as the "
             f"hyperplane rotation does, max_i (1 - R_{{phi/2}} x_i . y_i) <= {ROTATION_TOL:g}."
         ),
-        status=(
-            Status.INCONCLUSIVE
-            if not converged
-            else (Status.CONFIRMED if half <= ROTATION_TOL else Status.REFUTED)
-        ),
+        status=decide(half <= ROTATION_TOL, converged),
         parameters=params,
         measured={"max_misalignment_half_angle": half},
         tolerance=f"{ROTATION_TOL:g}, the tolerance of the positive finite-N claim",

@@ -35,14 +35,15 @@ import numpy as np
 import sympy as sp
 
 from verify.alignment import SharedSpaceProjection
-from verify.geometry import hyperplanes_with_angle, principal_angles
+from verify.geometry import principal_angles
 from verify.metrics import centre_angle
 
 from .statements import (
     CENTRE_TOL,
     SubspaceFrame,
+    decide,
     planted_pairs,
-    subspace_frame,
+    random_hyperplane_frames,
     subspace_optimum,
 )
 from .theorem4 import AGREE_TOL, FULL_SETTINGS, QUICK_SETTINGS
@@ -160,11 +161,7 @@ def _planted_verdicts(quick: bool) -> list[Verdict]:
     rng = np.random.default_rng(44)
     n_frames = 4 if quick else 30
     runs = []
-    for _ in range(n_frames):
-        h = int(rng.integers(3, 21))
-        phi = float(rng.uniform(0.05, np.pi / 2 - 0.05))
-        seed = int(rng.integers(2**31))
-        frame = subspace_frame(*hyperplanes_with_angle(h, phi, seed=seed))
+    for h, phi, seed, frame in random_hyperplane_frames(rng, n_frames, 20):
         n, n_pure = 4 * h, 2
         pl = planted_pairs(frame, n, seed, n_pure=n_pure, bias=1.5)
         X, Y = pl["X"], pl["Y"]
@@ -374,11 +371,7 @@ def _finite_verdicts(quick: bool) -> list[Verdict]:
             "NEGATIVE CONTROL: SSP leaves the pairs at the minimiser misaligned, "
             "max (1 - x*.y*) >= 1e-3."
         ),
-        status=(
-            Status.INCONCLUSIVE
-            if not converged
-            else (Status.CONFIRMED if worst >= 1e-3 else Status.REFUTED)
-        ),
+        status=decide(worst >= 1e-3, converged),
         parameters=params,
         measured={"max_misalignment_ssp": worst},
         tolerance="1e-3 as stated in the control",

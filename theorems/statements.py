@@ -14,6 +14,7 @@ y_i = p_i + sum_j s_ij v_j with p_i in C and |p_i|^2 + |s_i|^2 = 1.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -23,6 +24,8 @@ import numpy as np
 from verify.geometry import hyperplanes_with_angle, principal_vectors, shared_space
 from verify.metrics import centre_angle
 
+from .verdict import Status
+
 __all__ = [
     "SubspaceFrame",
     "subspace_frame",
@@ -30,6 +33,9 @@ __all__ = [
     "SubspaceOptimum",
     "subspace_optimum",
     "shared_space_measurements",
+    "best_aligned_partner",
+    "random_hyperplane_frames",
+    "decide",
     "CENTRE_TOL",
 ]
 
@@ -223,3 +229,34 @@ def shared_space_measurements(frame: SubspaceFrame, X: np.ndarray, Y: np.ndarray
         "centre_angle": centre_angle(X, Y, tol=CENTRE_TOL, normalize=True),
     }
     return out
+
+
+def best_aligned_partner(frame: SubspaceFrame, X: np.ndarray) -> np.ndarray:
+    """y'_i = P_B x_i / |P_B x_i|: the unit vector of B closest to x_i (largest x_i . y).
+
+    |P_B x|^2 = 1 - s^2 sin^2 phi > 0 for unit x in A (phi < pi/2), so it is always
+    defined. A feasible partner that does NOT agree with x on C when s != 0: the scale of
+    a violation of Theorem 4, and the control of Corollary 2.
+    """
+    Yb = (X @ frame.QB) @ frame.QB.T
+    return Yb / np.linalg.norm(Yb, axis=1, keepdims=True)
+
+
+def random_hyperplane_frames(
+    rng: np.random.Generator, count: int, h_max: int
+) -> Iterator[tuple[int, float, int, SubspaceFrame]]:
+    """``count`` random hyperplane pairs: h uniform in [3, h_max], phi uniform in
+    [0.05, pi/2 - 0.05], a random geometry seed; yields (h, phi, seed, frame)."""
+    for _ in range(count):
+        h = int(rng.integers(3, h_max + 1))
+        phi = float(rng.uniform(0.05, np.pi / 2 - 0.05))
+        seed = int(rng.integers(2**31))
+        yield h, phi, seed, subspace_frame(*hyperplanes_with_angle(h, phi, seed=seed))
+
+
+def decide(holds: bool, converged: bool = True) -> Status:
+    """CONFIRMED if the stated claim holds, REFUTED if not, INCONCLUSIVE when the
+    minimisation it rests on did not converge (no verdict on an unconverged point)."""
+    if not converged:
+        return Status.INCONCLUSIVE
+    return Status.CONFIRMED if holds else Status.REFUTED

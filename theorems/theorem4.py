@@ -53,6 +53,8 @@ from verify.objective import infonce_and_grad
 
 from .statements import (
     SubspaceFrame,
+    best_aligned_partner,
+    decide,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
@@ -298,9 +300,7 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
         opt = subspace_optimum(h, n, tau, phi)
         meas = shared_space_measurements(opt.frame, opt.X, opt.Y)
         # sensitivity: the best-aligned partner y' = P_B x / |P_B x| disagrees on C
-        PB = opt.frame.QB @ opt.frame.QB.T
-        Yb = opt.X @ PB
-        Yb /= np.linalg.norm(Yb, axis=1, keepdims=True)
+        Yb = best_aligned_partner(opt.frame, opt.X)
         sens = shared_space_measurements(opt.frame, opt.X, Yb)["max_abs_PCx_minus_PCy"]
         runs.append(
             {
@@ -373,11 +373,7 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
             "NEGATIVE CONTROL: at the finite-N minimiser some pair differs on C by at least "
             "0.1 (max_i |P_C x_i - P_C y_i| >= 0.1)."
         ),
-        status=(
-            Status.INCONCLUSIVE
-            if not converged
-            else (Status.CONFIRMED if worst >= 0.1 else Status.REFUTED)
-        ),
+        status=decide(worst >= 0.1, converged),
         parameters=params,
         measured={"max_abs_PCx_minus_PCy": worst},
         tolerance="threshold 0.1 as stated in the control",
