@@ -157,11 +157,13 @@ class TwoTowerResult:
     """Outcome of :func:`train_two_towers`.
 
     x, y: float32 (N, h) unit-row embeddings of the training inputs after training;
-    loss_history: full-batch training loss L_N after each epoch (index 0 = before training);
+    loss_history: full-batch training loss L_N after each epoch (index 0 = before training;
+    its length - 1 is the number of epochs run);
     initial_loss, final_loss: first and last entries; wall_time_s: training wall time;
     converged: whether the loss plateaued (see :func:`plateaued`); message: why (not);
     config: every hyper-parameter; towers: the trained (image, text) torch modules, used by
-    :meth:`encode` for new inputs.
+    :meth:`encode` for new inputs; x_init, y_init: the embeddings of the same inputs by the
+    freshly initialised towers (the gap at initialisation, Liang et al. 2022's cone effect).
     """
 
     x: np.ndarray
@@ -174,6 +176,8 @@ class TwoTowerResult:
     message: str
     config: dict[str, Any] = field(default_factory=dict)
     towers: tuple[Any, Any] | None = field(default=None, repr=False)
+    x_init: np.ndarray | None = field(default=None, repr=False)
+    y_init: np.ndarray | None = field(default=None, repr=False)
 
     def encode(self, U, V) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings (x, y) of new paired inputs through the trained towers (float32, no grad)."""
@@ -214,6 +218,7 @@ def train_two_towers(
     basis_y=None,
     plateau_window: int = 20,
     plateau_rtol: float = 2e-3,
+    stop_on_plateau: bool = False,
 ) -> TwoTowerResult:
     """Train two MLP towers on paired inputs (u_i, v_i) with symmetric InfoNCE at fixed tau.
 
@@ -224,7 +229,9 @@ def train_two_towers(
     confined to span(basis_x) and span(basis_y) (the subspace constraint of Theorem 3,
     arXiv 2510.03268). Loss: :func:`symmetric_infonce` at the fixed ``tau``.
     Adam with learning rate ``lr``; full batch when ``batch_size`` is None, else seeded
-    shuffled mini-batches. Deterministic for a given ``seed``.
+    shuffled mini-batches. Deterministic for a given ``seed``. With ``stop_on_plateau`` the
+    run stops at the first epoch at which :func:`plateaued` holds (early stopping on the
+    training loss; ``epochs`` is then the maximum), else it runs all ``epochs``.
     Returns a :class:`TwoTowerResult` (embeddings, loss history, wall time, convergence).
     """
     import torch
@@ -244,6 +251,8 @@ def train_two_towers(
     lr = check_positive(lr, "lr")
     weight_decay = check_nonnegative(weight_decay, "weight_decay")
     seed = check_int_in_range(seed, "seed", 0, 2**63 - 1)
+    check_int_in_range(plateau_window, "plateau_window", 1, 10**9)
+    check_positive(plateau_rtol, "plateau_rtol")
     bs = n if batch_size is None else check_int_in_range(batch_size, "batch_size", 2, n)
     if (basis_x is None) != (basis_y is None):
         raise ValueError("give both basis_x and basis_y, or neither")
@@ -273,6 +282,7 @@ def train_two_towers(
         "confined": basis_x is not None,
         "plateau_window": plateau_window,
         "plateau_rtol": plateau_rtol,
+        "stop_on_plateau": bool(stop_on_plateau),
         "dtype": "float32",
     }
     mu_u, sd_u = _feature_stats(U)
@@ -291,6 +301,9 @@ def train_two_towers(
             with torch.no_grad():
                 return float(symmetric_infonce(fx(Ut), fy(Vt), tau))
 
+        with torch.no_grad():
+            X0 = fx(Ut).numpy().astype(np.float32)
+            Y0 = fy(Vt).numpy().astype(np.float32)
         history = [full_loss()]
         t0 = time.perf_counter()
         for _ in range(epochs):
@@ -306,6 +319,8 @@ def train_two_towers(
                 loss.backward()
                 opt.step()
             history.append(full_loss())
+            if stop_on_plateau and plateaued(history[1:], plateau_window, plateau_rtol)[0]:
+                break
         wall = time.perf_counter() - t0
         fx.eval()
         fy.eval()
@@ -326,4 +341,6 @@ def train_two_towers(
         message=msg,
         config=config,
         towers=(fx, fy),
+        x_init=X0,
+        y_init=Y0,
     )
