@@ -115,3 +115,19 @@ def test_bad_input_is_rejected():
         train_two_towers(U, V, tau=0.0, epochs=1)
     with pytest.raises(ValueError, match="NaN"):
         train_two_towers(np.full_like(U, np.nan), V, epochs=1)
+
+
+def test_early_stop_at_plateau_and_initial_embeddings():
+    U, V = _planted_views()
+    kw = dict(embed_dim=4, hidden=16, lr=1e-2, tau=0.3, plateau_window=10, plateau_rtol=1e-2)
+    full = train_two_towers(U, V, epochs=400, **kw)
+    early = train_two_towers(U, V, epochs=400, stop_on_plateau=True, **kw)
+    epochs_run = len(early.loss_history) - 1
+    assert early.converged and epochs_run < 400
+    # same seed: the early run is a prefix of the full run
+    assert np.array_equal(early.loss_history, full.loss_history[: epochs_run + 1])
+    assert plateaued(early.loss_history[1:], 10, 1e-2)[0]
+    assert not plateaued(early.loss_history[1:-1], 10, 1e-2)[0]  # it stopped at the first
+    assert early.x_init.shape == early.x.shape
+    assert np.allclose(np.linalg.norm(early.x_init, axis=1), 1.0, atol=1e-6)
+    assert not np.allclose(early.x_init, early.x)
