@@ -297,6 +297,25 @@ def _train_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _trained_row(res, s: dict[str, Any], t0: float, QA=None, QB=None) -> dict[str, Any]:
+    """Training outcome + :func:`measure` of the trained and of the initial embeddings."""
+    row = {
+        "tau": s["tau"],
+        "seed": s["seed"],
+        "converged": res.converged,
+        "convergence": res.message,
+        "epochs_run": len(res.loss_history) - 1,
+        "initial_loss": res.initial_loss,
+        "final_loss": res.final_loss,
+        "cpu_s": time.process_time() - t0,
+    }
+    row.update(measure(res.x, res.y, QA, QB, n_boot=s["n_boot"], seed=s["seed"]))
+    init = measure(res.x_init, res.y_init, n_boot=1, seed=s["seed"])
+    row["init_centroid_distance"] = init["centroid_distance"]
+    row["init_centre_angle_deg"] = init["centre_angle_deg"]
+    return row
+
+
 def train_confined(
     angles: Sequence[float],
     *,
@@ -332,19 +351,8 @@ def train_confined(
         "angles_deg": [float(a) for a in np.degrees(ang)],
         "phi_paper_deg": float(np.degrees(nonzero.min())) if nonzero.size else None,
         "phi_literal_deg": float(np.degrees(theta.min())),
-        "tau": s["tau"],
-        "seed": s["seed"],
-        "converged": res.converged,
-        "convergence": res.message,
-        "epochs_run": len(res.loss_history) - 1,
-        "initial_loss": res.initial_loss,
-        "final_loss": res.final_loss,
-        "cpu_s": time.process_time() - t0,
     }
-    row.update(measure(res.x, res.y, QA, QB, n_boot=s["n_boot"], seed=s["seed"]))
-    init = measure(res.x_init, res.y_init, n_boot=1, seed=s["seed"])
-    row["init_centroid_distance"] = init["centroid_distance"]
-    row["init_centre_angle_deg"] = init["centre_angle_deg"]
+    row.update(_trained_row(res, s, t0, QA, QB))
     return row
 
 
@@ -402,23 +410,8 @@ def control(
     U, V = _default_inputs(n) if inputs is None else inputs
     t0 = time.process_time()
     res = train_two_towers(U, V, embed_dim=h, **_train_kwargs(s))
-    row = {
-        "config": "unconstrained",
-        "h": h,
-        "k": h,
-        "tau": s["tau"],
-        "seed": s["seed"],
-        "converged": res.converged,
-        "convergence": res.message,
-        "epochs_run": len(res.loss_history) - 1,
-        "initial_loss": res.initial_loss,
-        "final_loss": res.final_loss,
-        "cpu_s": time.process_time() - t0,
-    }
-    row.update(measure(res.x, res.y, n_boot=s["n_boot"], seed=s["seed"]))
-    init = measure(res.x_init, res.y_init, n_boot=1, seed=s["seed"])
-    row["init_centroid_distance"] = init["centroid_distance"]
-    row["init_centre_angle_deg"] = init["centre_angle_deg"]
+    row = {"config": "unconstrained", "h": h, "k": h}
+    row.update(_trained_row(res, s, t0))
     return row
 
 
