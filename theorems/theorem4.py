@@ -82,9 +82,10 @@ CLAIM = (
 )
 
 #: (h, N, tau, phi) of the finite-N minimisations; N > h - 1 so that the optimum leaves C.
-#: (At large phi or small tau the minimiser can stay inside C even for N > h - 1, e.g.
-#: h = 6, N = 30, tau = 0.3, phi = 1.5; such settings make Theorem 4 trivial and Corollary 2
-#: vacuous, so they are used only in Corollary 2's scope check.)
+#: (At large phi or large tau the minimiser can stay inside C even for N > h - 1, e.g.
+#: h = 6, N = 30, tau = 0.3, phi = 1.5 or h = 6, N = 48, tau = 0.5, phi = 1; such
+#: settings make Theorem 4 trivial and Corollary 2 vacuous, so they are used only in
+#: Corollary 2's scope check.)
 QUICK_SETTINGS: tuple[tuple[int, int, float, float], ...] = (
     (4, 16, 0.1, 0.6),
     (8, 64, 0.1, 0.7),
@@ -96,6 +97,9 @@ FULL_SETTINGS: tuple[tuple[int, int, float, float], ...] = (
     (5, 24, 0.2, 0.8),
     (16, 128, 0.1, 0.5),
     (12, 200, 0.2, 0.9),
+    (4, 40, 0.1, 1.0),
+    (24, 256, 0.1, 0.4),
+    (32, 512, 0.07, 0.3),
 )
 #: (h, N, tau, phi, heights low, heights high) of the IMS-enforced family (h >= 4: dim C >= 2).
 QUICK_IMS: tuple[tuple[int, int, float, float, float, float], ...] = ((4, 16, 0.1, 0.6, 0.2, 0.8),)
@@ -217,13 +221,14 @@ def _population_check(h: int, kappa: float, phi: float, m: int, seed: int) -> di
 
 def _population_verdicts(quick: bool) -> list[Verdict]:
     settings = (
-        [(4, 5.0, 0.6, 300, 0)]
+        [(4, 5.0, 0.6, 300, 0), (8, 10.0, 1.0, 300, 1)]
         if quick
         else [
-            (4, 5.0, 0.6, 600, 0),
-            (8, 10.0, 1.0, 600, 1),
-            (16, 2.0, 0.3, 600, 2),
-            (6, 20.0, 1.4, 600, 3),
+            (4, 5.0, 0.6, 1000, 0),
+            (8, 10.0, 1.0, 1000, 1),
+            (16, 2.0, 0.3, 1000, 2),
+            (6, 20.0, 1.4, 1000, 3),
+            (32, 50.0, 0.8, 1000, 4),
         ]
     )
     runs = [_population_check(*s) for s in settings]
