@@ -329,12 +329,18 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
         "P_C x_i = P_C y_i for every pair. Theorem 4's premises are measured, not imposed."
     )
     premise_note = (
-        "Premises at the optimum: the modality means vanish (|mean x| = "
+        "Premises at the optimum: the modality means (almost) vanish, |mean x| = "
         + ", ".join(f"{r['norm_mean_x']:.2g}" for r in runs)
-        + "), so the centres are "
-        + ("defined in some settings" if any_defined else "undefined in every setting")
-        + " and 'centres orthogonal to C' cannot be evaluated; IMS measured with respect to "
-        f"(a, b): max |x.a - y.b| = {ims_ab:.2g}. The conclusion is measured regardless."
+        + "; centres "
+        + ", ".join(
+            "undefined"
+            if r["centre_x_C_component"] is None
+            else f"defined only numerically with |P_C c_x| = {r['centre_x_C_component']:.2g}"
+            for r in runs
+        )
+        + ", so 'centres orthogonal to C' does not hold (or cannot be evaluated); IMS "
+        f"measured with respect to (a, b): max |x.a - y.b| = {ims_ab:.2g}. The conclusion "
+        "is measured regardless."
     )
     if not converged:
         status, detail = (
