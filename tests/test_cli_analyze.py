@@ -255,3 +255,20 @@ def test_align_option_errors(captions, tmp_path, capsys):
         assert main(argv) == 2, argv
         assert msg in capsys.readouterr().err, argv
     assert not list(tmp_path.glob("o.*"))
+
+
+def test_dimension_collapse_verdict_both_ways():
+    rng = np.random.default_rng(2)
+    Q = random_rotation(32, 5)
+    low = unit(rng.standard_normal((300, 3)) @ Q[:, :3].T + 0.3 * Q[:, 3])
+    low_y = unit(rng.standard_normal((300, 3)) @ Q[:, :3].T - 0.3 * Q[:, 3])
+    rep = analyze_embeddings(low, low_y)
+    assert rep["effective_dimension_x"] <= 4  # rows span C (3 dims) + the offset direction
+    assert rep["verdict"]["dimension_collapse"] is True
+    assert rep["verdict"]["text"][0].startswith("Dimension collapse: strong")
+    # negative control: isotropic rows in R^32 use (almost) every direction
+    iso = analyze_embeddings(
+        unit(rng.standard_normal((300, 32))), unit(rng.standard_normal((300, 32)))
+    )
+    assert iso["verdict"]["dimension_collapse"] is False
+    assert iso["verdict"]["text"][0].startswith("Dimension collapse: not present")
