@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from modgap.cli import main
-from modgap.commands.analyze import analyze_embeddings
 from verify import metrics
+from verify.analysis import analyze_embeddings
 from verify.geometry import random_rotation
 
 
