@@ -1,0 +1,143 @@
+"""Figure 7: dimension collapse imposed on trained two-tower models, each gap observable
+against the imposed angle phi.
+
+Yi, Douady & Chen (arXiv 2510.03268), Theorem 3: "dimension collapse is the origin of the
+gap", the centre angle Delta_theta converging to the angle phi between the subspaces. Rows
+come from theorems.dimension_collapse.sweep (towers trained with InfoNCE, outputs confined to
+k-dim subspaces A, B of R^h with principal angles (0, ..., 0, phi), the "shared"
+configuration; k = h - 1 is the paper's pair of hyperplanes) and the unconstrained control
+from theorems.dimension_collapse.control, with the settings of that module's run()
+(QUICK_SETTINGS / FULL_SETTINGS). Panels: (a) the centre angle where the centre is defined
+(both means longer than the sampling floor 3 / sqrt(N)), and otherwise the raw angle between
+the means, marked as such; (b) pair angles, maximum and mean; (c) centroid distance after
+training and at initialisation; (d) mean |P_C x_i - P_C y_i| and mean height out of C.
+Lines y = phi: the paper's prediction. The title counts the runs whose training reached a
+loss plateau (theorems.dimension_collapse's convergence criterion).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures import _style
+from figures.fig4_gap_vs_phi import paper_line
+from theorems import dimension_collapse as dc
+
+NAME = "fig7_dimension_collapse"
+PHI_LABEL_K = "imposed phi (deg)"
+K_COLORS = ("#9467bd", "#ff7f0e", "#17becf", "#8c564b")
+
+
+def _legend_right(ax) -> None:
+    ax.legend(
+        frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5), handlelength=1.8
+    )
+
+
+def _series(ax, rows, key, marker, color, ls="-", label=None, filled=True) -> None:
+    """One observable of one k against phi: a line and markers through the defined values."""
+    pts = [(r["phi_deg"], r[key]) for r in rows if r[key] is not None]
+    if not pts:
+        return
+    ax.plot(
+        [p[0] for p in pts],
+        [p[1] for p in pts],
+        marker=marker,
+        ms=4,
+        ls=ls,
+        lw=0.8,
+        color=color,
+        mfc=color if filled else "white",
+        label=label,
+    )
+
+
+def make(out_dir: str | Path, quick: bool = True):
+    """Train and draw (quick: dimension_collapse.QUICK_SETTINGS, < 20 s; full:
+    FULL_SETTINGS, ~1.5 min on one thread)."""
+    import matplotlib.pyplot as plt
+
+    s = dc.QUICK_SETTINGS if quick else dc.FULL_SETTINGS
+    phis = np.deg2rad(s["phis_deg"])
+    rows = dc.sweep(s["ks"], phis, h=s["h"], n=s["n"], settings=s)
+    ctrl = dc.control(h=s["h"], n=s["n"], settings=s)
+    by_k = {k: [r for r in rows if r["k"] == k] for k in s["ks"]}
+    n_conv = sum(bool(r["converged"]) for r in [*rows, ctrl])
+
+    fig, axes = plt.subplots(2, 2, figsize=(_style.PAGE_WIDTH, 5.0))
+    axes = axes.ravel()
+    ax = axes[0]
+    for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
+        ax.plot([], [], "-", color=color, label=f"k = {k}")
+        _series(ax, rk, "centre_angle_deg", "o", color)
+        raw = [dict(r, centre_angle_raw_deg=None) if r["centre_defined"] else r for r in rk]
+        _series(ax, raw, "centre_angle_raw_deg", "o", color, ls=":", filled=False)
+    ax.plot([], [], "o-", color="0.4", ms=4, label="centre angle")
+    ax.plot(
+        [],
+        [],
+        "o:",
+        color="0.4",
+        mfc="white",
+        ms=4,
+        label="raw angle of the means\n(centre undefined)",
+    )
+    paper_line(ax)
+    ax.set_xlabel(PHI_LABEL_K)
+    ax.set_ylim(0, 180)
+    ax.set_yticks(np.arange(0, 181, 30))
+    ax.set_ylabel("angle (deg)")
+    ax.set_title("(a) centre angle")
+    _legend_right(ax)
+
+    ax = axes[1]
+    for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
+        _series(ax, rk, "pair_angle_max_deg", "^", color, label=f"max, k = {k}")
+        _series(ax, rk, "pair_angle_mean_deg", "s", color, ls="--", label=f"mean, k = {k}")
+    ax.axhline(ctrl["pair_angle_max_deg"], color="0.4", lw=0.8, ls="-.", label="control: max")
+    ax.axhline(ctrl["pair_angle_mean_deg"], color="0.4", lw=0.8, ls=":", label="control: mean")
+    paper_line(ax)
+    ax.set_xlabel(PHI_LABEL_K)
+    ax.set_ylim(0, 90)
+    ax.set_ylabel("pair angle (deg)")
+    ax.set_title("(b) pair angles")
+    _legend_right(ax)
+
+    ax = axes[2]
+    for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
+        _series(ax, rk, "centroid_distance", "o", color, label=f"trained, k = {k}")
+        _series(ax, rk, "init_centroid_distance", "o", color, ls=":", filled=False)
+    ax.plot([], [], "o:", color="0.4", mfc="white", ms=4, label="at initialisation")
+    ax.axhline(ctrl["centroid_distance"], color="0.4", lw=0.8, ls="-.", label="control (trained)")
+    ax.set_xlim(0, 90)
+    ax.set_xticks(np.arange(0, 91, 15))
+    ax.set_xlabel(PHI_LABEL_K)
+    ax.set_ylabel("|mean x − mean y|")
+    ax.set_title("(c) centroid distance")
+    _legend_right(ax)
+
+    ax = axes[3]
+    for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
+        _series(ax, rk, "shared_disagreement", "D", color, label=f"|P_C x − P_C y|, k = {k}")
+        _series(ax, rk, "height_out_of_C", "v", color, ls="--", label=f"|x − P_C x|, k = {k}")
+    ax.set_xlim(0, 90)
+    ax.set_xticks(np.arange(0, 91, 15))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(PHI_LABEL_K)
+    ax.set_ylabel("mean distance")
+    ax.set_title("(d) shared space C")
+    _legend_right(ax)
+
+    fig.suptitle(
+        f"Trained towers confined to k-dim subspaces at angle phi (h = {s['h']}, N = {s['n']}, "
+        f"tau = {s['tau']});\ncontrol: the same towers with unconstrained outputs in "
+        f"R^{s['h']}; {n_conv} of {len(rows) + 1} trainings reached a loss plateau"
+    )
+    fig.tight_layout(w_pad=1.0, h_pad=1.5)
+    return _style.save(fig, out_dir, NAME)
+
+
+if __name__ == "__main__":
+    _style.script_main(make, __doc__)
