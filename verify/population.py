@@ -297,7 +297,7 @@ def projection_rule(m: int, kappa: float, c: Any, D: Any, n: int = 64) -> Projec
     x = t c + s u (t = x.c, s = sqrt(1-t^2), u uniform on the unit sphere of c^perp):
     x.d_j = t (c.d_j) + s (u.f) . (F^T d_j), F an orthonormal basis of the tangential parts
     d_j - (c.d_j) c (rank <= 2). The t-law uses :func:`polar_rule` (n nodes per panel),
-    the u-projection :func:`tangent_rule` (n/2 per panel). Requires m >= 3.
+    the u-projection :func:`tangent_rule` (n per panel). Requires m >= 3.
     """
     m = _check_m(m)
     c = np.asarray(c, dtype=np.float64)
@@ -315,7 +315,7 @@ def projection_rule(m: int, kappa: float, c: Any, D: Any, n: int = 64) -> Projec
         raise ValueError("at most two independent tangential directions are supported")
     F = U[:, :rank]  # (k, rank)
     coef = tang @ F  # (q, rank): d_j's tangential coordinates
-    v, wv = tangent_rule(m, rank, max(4, n // 2))
+    v, wv = tangent_rule(m, rank, n)
     vals = pol.t[:, None, None] * along[None, None, :] + pol.s[:, None, None] * (v @ coef.T)[None]
     W = np.outer(pol.weights, wv)
     T = np.broadcast_to(pol.t[:, None], W.shape)
@@ -722,9 +722,11 @@ def _plane_rotation(u: np.ndarray, v: np.ndarray) -> np.ndarray:
             return np.eye(k)
         e = np.eye(k)[int(np.argmin(np.abs(u)))]
         w = e - (e @ u) * u
-        nw = float(np.linalg.norm(w))
-    w = w / nw
-    t = math.atan2(nw, c) if nw > 1e-14 else math.pi
+        w = w / float(np.linalg.norm(w))
+        t = math.pi
+    else:
+        w = w / nw
+        t = math.atan2(nw, c)
     R = np.eye(k) + (math.cos(t) - 1.0) * (np.outer(u, u) + np.outer(w, w))
     R += math.sin(t) * (np.outer(w, u) - np.outer(u, w))
     return R
@@ -992,6 +994,8 @@ def sample_cone_pairs(
     seed: int | None = 0,
     *,
     coupling: str = "polar",
+    cdf_x: Callable[[np.ndarray], np.ndarray] | None = None,
+    quantile_y: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """n pairs (x_i, y_i) in R^h from the stated coupling, with c_x = e_0, c_y = cos(delta) e_0 +
     sin(delta) e_1. Returns (X, Y, c_x, c_y).
@@ -1001,6 +1005,10 @@ def sample_cone_pairs(
     vMF(c_y, kappa_y) matched by rank to t; y = R x exactly when kappa_x = kappa_y);
     "independent": y drawn independently. An independent implementation of the coupling
     (no quantile function), for cross-checks of :func:`cone_pair_cosine` and :func:`cone_objective`.
+    With kappa_x != kappa_y the rank matching makes the pairs dependent (see
+    :func:`monte_carlo_objective`); ``quantile_y`` (a vectorised map p -> t') replaces it by an
+    exact i.i.d. coupling t' = quantile_y(G_x(t)) when the caller has the CDFs in closed form
+    (``cdf_x``: t -> G_x(t)).
     """
     h = check_int_in_range(h, "h", 3, vmf.MAX_DIM)
     rng = np.random.default_rng(seed)
@@ -1015,7 +1023,10 @@ def sample_cone_pairs(
     if kappa_x == kappa_y:
         Y = X @ R.T
         return X, Y / np.linalg.norm(Y, axis=1, keepdims=True), cx, cy
-    ty = _comonotone_t(X @ cx, vmf.sample(cy, kappa_y, n, rng) @ cy)
+    if cdf_x is not None and quantile_y is not None:
+        ty = np.clip(quantile_y(cdf_x(X @ cx)), -1.0, 1.0)
+    else:
+        ty = _comonotone_t(X @ cx, vmf.sample(cy, kappa_y, n, rng) @ cy)
     return X, _polar_couple(X, cx, cy, R, ty), cx, cy
 
 
@@ -1029,10 +1040,14 @@ def sample_subspace_pairs(
     gamma: float,
     n: int,
     seed: int | None = 0,
+    *,
+    cdf_x: Callable[[np.ndarray], np.ndarray] | None = None,
+    quantile_y: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """n pairs of the subspace setting: x ~ vMF(c_x, kappa_x) on S(A) (sampled in A-coordinates
     and embedded), y = t' c_y + s' M u (polar coupling, M = Q R_H built from
-    verify.geometry.rotation_onto; empirical comonotone t' when kappa_x != kappa_y).
+    verify.geometry.rotation_onto; empirical comonotone t' when kappa_x != kappa_y, or the exact
+    map quantile_y(cdf_x(t)) when both are given, as in :func:`sample_cone_pairs`).
     Returns (X, Y, frame) with frame = subspace_frame(h, phi) plus "cx", "cy", "M".
     """
     fr = dict(subspace_frame(h, phi))
@@ -1043,6 +1058,8 @@ def sample_subspace_pairs(
     M = _coupling_map(h, phi, cx, cy)
     if kappa_x == kappa_y:
         ty = X @ cx
+    elif cdf_x is not None and quantile_y is not None:
+        ty = np.clip(quantile_y(cdf_x(X @ cx)), -1.0, 1.0)
     else:
         ty = _comonotone_t(X @ cx, vmf.sample(QB.T @ cy, kappa_y, n, rng) @ (QB.T @ cy))
     Y = _polar_couple(X, cx, cy, M, ty)
@@ -1068,8 +1085,12 @@ def monte_carlo_objective(
 
     with log E_{y'} exp(x.y'/tau) = verify.vmf.log_mgf_vmf(Q_B^T x / tau, Q_B^T c_y, kappa_y)
     (y' ~ vMF on the unit sphere of span(basis_y); basis None = all of R^h), and likewise for y.
-    The summands are i.i.d. for i.i.d. pairs, so stderr = std / sqrt(n). Pairs from the empirical
-    comonotone coupling are exchangeable rather than i.i.d.; the same formula is used.
+    The summands are i.i.d. for i.i.d. pairs, so stderr = std / sqrt(n). CAUTION: pairs from the
+    EMPIRICAL comonotone coupling of :func:`sample_cone_pairs` / :func:`sample_subspace_pairs`
+    with kappa_x != kappa_y (rank-matched draws) are not i.i.d.; the summands then depend on the
+    order statistics and std / sqrt(n) misstates the error (it ignores the dependence the
+    sorting creates). Use i.i.d. pairs (kappa_x = kappa_y, or an exact quantile map) for
+    error bars.
     """
     X = as_unit_rows(X, "X", atol=1e-8)
     Y = as_unit_rows(Y, "Y", atol=1e-8)
