@@ -1,0 +1,130 @@
+"""Tests of theorems.theorem1 (Theorem 1 of Yi, Douady & Chen, arXiv 2510.03268).
+
+Independent references: mpmath (high-precision Bessel functions) for the bound and its
+asymptotics, planted sequences for the convergence fits, planted point sets for the
+observables. The check itself is run once (quick mode) and its verdicts inspected.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theorems import theorem1 as T1
+from theorems.verdict import PAPER_CITATION, Status
+from verify import population as P
+
+
+@pytest.fixture(scope="module")
+def symbolic() -> dict:
+    return T1.statement()
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    t0 = time.process_time()
+    out = T1.check(quick=True)
+    return out, time.process_time() - t0
+
+
+def _bound_mp(h: int, tau: float) -> mp.mpf:
+    mp.mp.dps = 60
+    nu = mp.mpf(h) / 2 - 1
+    t = mp.mpf(tau)
+    return -2 / t + 2 * mp.log(mp.gamma(nu + 1) * (2 * t) ** nu * mp.besseli(nu, 1 / t))
+
+
+def test_statement_derivations_hold(symbolic) -> None:
+    assert all(symbolic["checks"].values()), symbolic["checks"]
+    assert symbolic["tau_to_infinity"] == 0
+
+
+@given(h=st.integers(3, 64), c=st.floats(1e-4, 1e-2))
+def test_small_tau_asymptotics_against_mpmath(h: int, c: float) -> None:
+    # B = (h-1) log tau + 2 log Gamma(nu+1) + (2nu-1) log 2 - log pi - (4nu^2-1) tau/4 + O(tau^2),
+    # next term -(4nu^2-1) tau^2/8 (Hankel expansion); valid for 1/tau >> nu^2: tau = c/h^2.
+    tau = c / h**2
+    nu = h / 2 - 1
+    lead = (
+        (h - 1) * math.log(tau)
+        + 2 * math.lgamma(nu + 1)
+        + (2 * nu - 1) * math.log(2)
+        - math.log(math.pi)
+        - (4 * nu**2 - 1) * tau / 4
+    )
+    resid = float(_bound_mp(h, tau)) - lead
+    assert abs(resid) <= abs(4 * nu**2 - 1) * tau**2 / 4 + 1e-12
+
+
+@pytest.mark.parametrize("h", [3, 4, 16, 512])
+def test_large_tau_bound_tends_to_zero(h: int) -> None:
+    # B = -2/tau + 2 log M(1/tau), log M(r) = r^2/(2h) + O(r^4): B ~ -2/tau + 1/(h tau^2)
+    for tau in (1e2, 1e3, 1e4):
+        # log M is a difference of terms of size S = nu |log(2 tau)| + log Gamma(nu+1): the
+        # log-space evaluation is accurate to ~ eps * S in absolute terms (cancellation)
+        nu = h / 2 - 1
+        tol = 10 * np.finfo(float).eps * (1 + nu * abs(math.log(2 * tau)) + math.lgamma(nu + 1))
+        B = P.theorem1_bound(h, tau)
+        assert B == pytest.approx(-2 / tau + 1 / (h * tau**2), abs=1e-3 / tau**3 + tol)
+        assert B == pytest.approx(float(_bound_mp(h, tau)), abs=tol)
+
+
+def test_fit_convergence_recovers_planted_rates() -> None:
+    N = np.array([8, 16, 32, 64, 128])
+    fit = T1.fit_convergence(N, 3.0 * np.exp(-0.07 * N))
+    assert fit["rate_exp"] == pytest.approx(-0.07, rel=1e-10) and fit["r2_exp"] > 1 - 1e-12
+    fit = T1.fit_convergence(N, 5.0 * N**-2.0)
+    assert fit["slope_loglog"] == pytest.approx(-2.0, rel=1e-10) and fit["r2_loglog"] > 1 - 1e-12
+    assert math.isnan(T1.fit_convergence(N, np.full(5, 1e-9))["slope_loglog"])  # below floor
+
+
+def test_gap_observables_on_planted_sets() -> None:
+    # antipodal points: means vanish -> centre angle undefined
+    E = np.eye(3)
+    X = np.vstack([E, -E])
+    obs = T1.gap_observables(X, X)
+    assert obs["centre_angle"] is None and obs["centroid_distance"] < 1e-15
+    assert obs["pair_angle_max"] < 1e-7
+    # two caps at angle 0.8 around e0 and (cos .8, sin .8, 0), pairs rotated by 0.8
+    th = 0.8
+    R = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
+    rng = np.random.default_rng(0)
+    X = np.array([1.0, 0, 0]) + 0.05 * rng.standard_normal((50, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    # symmetrise around e0 so that the mean points exactly along e0
+    X = np.vstack([X, X * np.array([1, -1, -1])])
+    Y = X @ R.T
+    obs = T1.gap_observables(X, Y, QC=E[:, 2:])
+    assert obs["centre_angle"] == pytest.approx(th, abs=1e-12)
+    # x.Rx = 1 - (1 - cos th)(x0^2 + x1^2): the pair angle is th only for x2 = 0
+    assert th - 1e-3 < obs["pair_angle_max"] <= th + 1e-12
+    assert obs["shared_space_diff_max"] < 1e-15  # the rotation fixes e2
+
+
+def test_check_verdicts(verdicts) -> None:
+    vs, cpu = verdicts
+    assert cpu < 20.0, f"quick check took {cpu:.1f} s of CPU"
+    assert {v.id for v in vs} == {"theorem1"}
+    assert {v.reading for v in vs} == {"population", "finite_n"}
+    controls = [v for v in vs if v.negative_control]
+    claims = [v for v in vs if not v.negative_control]
+    assert controls and all(v.status == Status.REFUTED for v in controls)
+    assert all(v.status == Status.CONFIRMED for v in claims), [v.detail for v in claims]
+    for v in vs:
+        json.dumps(v.to_dict())  # plain numbers only
+    assert PAPER_CITATION in T1.CITATION and "arXiv 2510.03268" in T1.__doc__
+
+
+def test_population_verdict_numbers(verdicts) -> None:
+    pop = next(v for v in verdicts[0] if v.reading == "population" and not v.negative_control)
+    m = pop.measured
+    assert all(abs(r["diff"]) <= r["tol"] for r in m["equality"])
+    assert abs(m["mc_z"]) <= 4.0
+    assert m["sweep_min_excess"] > 0.0
