@@ -38,6 +38,7 @@ def sphere_axes(ax) -> None:
     ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.88", lw=0.3)
     ax.view_init(elev=20, azim=35)
     ax.set_box_aspect((1, 1, 1), zoom=1.35)
+    ax.computed_zorder = False  # draw in call order: text points on top of image points
     ax.set_axis_off()
 
 
@@ -45,8 +46,9 @@ def draw_pairs(ax, X: np.ndarray, Y: np.ndarray) -> None:
     """Image points (blue), text points (red) and a grey segment per pair."""
     for x, y in zip(X, Y, strict=True):
         ax.plot(*np.vstack([x, y]).T, color="0.55", lw=0.4)
-    ax.scatter(*X.T, s=14, color=_style.IMAGE_COLOR, depthshade=False, label="image x_i")
-    ax.scatter(*Y.T, s=3, color=_style.TEXT_COLOR, depthshade=False, label="text y_i")
+    kw = dict(depthshade=False)
+    ax.scatter(*X.T, s=14, color=_style.IMAGE_COLOR, zorder=3, label="image x_i", **kw)
+    ax.scatter(*Y.T, s=3, color=_style.TEXT_COLOR, zorder=4, label="text y_i", **kw)
 
 
 def cap_boundary(c: np.ndarray, alpha: float) -> np.ndarray:
@@ -99,9 +101,9 @@ def make(
         sphere_axes(ax)
 
     ax = axes[0]
-    draw_pairs(ax, X0, Y0)
     for c, color in zip(c0, (_style.IMAGE_COLOR, _style.TEXT_COLOR), strict=True):
         ax.plot(*cap_boundary(c, alpha).T, color=color, lw=1.0)
+    draw_pairs(ax, X0, Y0)
     ax.set_title(
         f"(a) random start in two cones\nalpha = {alpha_deg:.0f}°\n"
         f"{_angle_text(X0, Y0)}\n(not optimised)"
@@ -115,9 +117,9 @@ def make(
     )
 
     ax = axes[2]
-    draw_pairs(ax, best.X, best.Y)
     for c, color in zip(best.centres, (_style.IMAGE_COLOR, _style.TEXT_COLOR), strict=True):
         ax.plot(*cap_boundary(c, alpha).T, color=color, lw=1.0)
+    draw_pairs(ax, best.X, best.Y)
     if others:
         worst = max(others, key=lambda r: r.loss)
         other_txt = (

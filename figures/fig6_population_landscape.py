@@ -54,7 +54,7 @@ def make(
             h, tau, kappa, kappa, phi, np.pi / 2, np.pi / 2, n=nodes
         ).objective
         cs = ax.contourf(by_deg, bx_deg, F, levels=20, cmap="YlGnBu")
-        ax.contour(by_deg, bx_deg, F, levels=20, colors="0.4", linewidths=0.2)
+        ax.contour(by_deg, bx_deg, F, levels=20, colors="0.4", linewidths=0.2, linestyles="solid")
         fig.colorbar(cs, ax=ax, label="population objective F (nats)", shrink=0.9)
         best_bx, best_by = np.degrees(m.best[0]), np.degrees(m.best[1])
         ax.plot(0, 0, "*", ms=11, mfc="none", mec=_style.TEXT_COLOR, mew=1.2,
