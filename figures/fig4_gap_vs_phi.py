@@ -38,12 +38,17 @@ NAME = "fig4_gap_vs_phi"
 PHI_LABEL = "phi between the hyperplanes (deg)"
 
 
+def phi_axis(ax, label: str = PHI_LABEL) -> None:
+    """x axis for phi in degrees: [0, 90], ticks every 15 degrees."""
+    ax.set_xlim(0, 90)
+    ax.set_xticks(np.arange(0, 91, 15))
+    ax.set_xlabel(label)
+
+
 def paper_line(ax, label: str = "paper: gap = phi") -> None:
     """The paper's prediction y = phi (degrees), a thin black line over phi in [0, 90]."""
     ax.plot([0.0, 90.0], [0.0, 90.0], color="k", lw=0.8, label=label)
-    ax.set_xlim(0, 90)
-    ax.set_xticks(np.arange(0, 91, 15))
-    ax.set_xlabel(PHI_LABEL)
+    phi_axis(ax)
 
 
 def legend_below(ax, ncol: int = 1) -> None:
@@ -78,12 +83,12 @@ def _finite(constraint, n: int, tau: float, seeds, tol: float) -> dict:
 
 def _angle_panel(ax, phis_deg, rows, title: str) -> None:
     series = (
-        ("centre_angle", "o", "k", 4, "centre angle, best start"),
-        ("pair_angle_max", "^", _style.TEXT_COLOR, 6, "max pair angle"),
-        ("pair_angle_mean", "s", _style.IMAGE_COLOR, 3, "mean pair angle"),
+        ("centre_angle", "o", "k", 4, 4, "centre angle, best start"),
+        ("pair_angle_max", "^", _style.TEXT_COLOR, 6, 2, "max pair angle"),
+        ("pair_angle_mean", "s", _style.IMAGE_COLOR, 3, 3, "mean pair angle"),
     )
     undefined = []
-    for key, marker, color, size, label in series:
+    for key, marker, color, size, zorder, label in series:
         first = True
         for phi, row in zip(phis_deg, rows, strict=True):
             value = row["obs"][key]
@@ -96,6 +101,7 @@ def _angle_panel(ax, phis_deg, rows, title: str) -> None:
                 marker,
                 ms=size,
                 ls="none",
+                zorder=zorder,
                 label=label if first else None,
                 **_marker_kw(color, row["converged"]),
             )
@@ -163,6 +169,7 @@ def make(
         "x",
         color=_style.SHARED_COLOR,
         ms=6,
+        zorder=5,
         label=f"population minimiser's\ncentre angle (kappa = {kappa:g})",
     )
     paper_line(ax)
@@ -197,9 +204,7 @@ def make(
                 color=color,
                 label=f"{label}, {name}",
             )
-    ax.set_xlim(0, 90)
-    ax.set_xticks(np.arange(0, 91, 15))
-    ax.set_xlabel(PHI_LABEL)
+    phi_axis(ax)
     ax.set_ylabel("distance on the unit sphere")
     ax.set_yscale("log")
     ax.set_title("(c) distances")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from figures import _style
-from figures.fig4_gap_vs_phi import paper_line
+from figures.fig4_gap_vs_phi import paper_line, phi_axis
 from theorems import dimension_collapse as dc
 
 NAME = "fig7_dimension_collapse"
@@ -30,7 +30,11 @@ PHI_LABEL_K = "imposed phi (deg)"
 K_COLORS = ("#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 
-def _legend_right(ax) -> None:
+def _finish(ax, title: str, ylabel: str) -> None:
+    """phi axis, labels, and a legend to the right of the axes."""
+    phi_axis(ax, PHI_LABEL_K)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(
         frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5), handlelength=1.8
     )
@@ -85,12 +89,9 @@ def make(out_dir: str | Path, quick: bool = True):
         label="raw angle of the means\n(centre undefined)",
     )
     paper_line(ax)
-    ax.set_xlabel(PHI_LABEL_K)
     ax.set_ylim(0, 180)
     ax.set_yticks(np.arange(0, 181, 30))
-    ax.set_ylabel("angle (deg)")
-    ax.set_title("(a) centre angle")
-    _legend_right(ax)
+    _finish(ax, "(a) centre angle", "angle (deg)")
 
     ax = axes[1]
     for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
@@ -99,11 +100,8 @@ def make(out_dir: str | Path, quick: bool = True):
     ax.axhline(ctrl["pair_angle_max_deg"], color="0.4", lw=0.8, ls="-.", label="control: max")
     ax.axhline(ctrl["pair_angle_mean_deg"], color="0.4", lw=0.8, ls=":", label="control: mean")
     paper_line(ax)
-    ax.set_xlabel(PHI_LABEL_K)
     ax.set_ylim(0, 90)
-    ax.set_ylabel("pair angle (deg)")
-    ax.set_title("(b) pair angles")
-    _legend_right(ax)
+    _finish(ax, "(b) pair angles", "pair angle (deg)")
 
     ax = axes[2]
     for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
@@ -111,24 +109,14 @@ def make(out_dir: str | Path, quick: bool = True):
         _series(ax, rk, "init_centroid_distance", "o", color, ls=":", filled=False)
     ax.plot([], [], "o:", color="0.4", mfc="white", ms=4, label="at initialisation")
     ax.axhline(ctrl["centroid_distance"], color="0.4", lw=0.8, ls="-.", label="control (trained)")
-    ax.set_xlim(0, 90)
-    ax.set_xticks(np.arange(0, 91, 15))
-    ax.set_xlabel(PHI_LABEL_K)
-    ax.set_ylabel("|mean x − mean y|")
-    ax.set_title("(c) centroid distance")
-    _legend_right(ax)
+    _finish(ax, "(c) centroid distance", "|mean x − mean y|")
 
     ax = axes[3]
     for (k, rk), color in zip(by_k.items(), K_COLORS, strict=False):
         _series(ax, rk, "shared_disagreement", "D", color, label=f"|P_C x − P_C y|, k = {k}")
         _series(ax, rk, "height_out_of_C", "v", color, ls="--", label=f"|x − P_C x|, k = {k}")
-    ax.set_xlim(0, 90)
-    ax.set_xticks(np.arange(0, 91, 15))
     ax.set_ylim(bottom=0)
-    ax.set_xlabel(PHI_LABEL_K)
-    ax.set_ylabel("mean distance")
-    ax.set_title("(d) shared space C")
-    _legend_right(ax)
+    _finish(ax, "(d) shared space C", "mean distance")
 
     fig.suptitle(
         f"Trained towers confined to k-dim subspaces at angle phi (h = {s['h']}, N = {s['n']}, "
