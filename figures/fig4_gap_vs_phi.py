@@ -57,7 +57,7 @@ def legend_below(ax, ncol: int = 1) -> None:
         frameon=False,
         fontsize=6,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.22),
+        bbox_to_anchor=(0.5, -0.26),
         ncol=ncol,
         handlelength=1.5,
     )
