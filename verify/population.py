@@ -169,7 +169,7 @@ def _safe_log(x: np.ndarray) -> np.ndarray:
 
 def _window_rule(
     logdens: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, mode: float, n: int
-) -> tuple[np.ndarray, np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float]]:
     """Gauss-Legendre rule for the density exp(logdens) on [lo, hi] (unimodal, mode given).
 
     The window is {logdens >= max - DROP} (found by brentq on each side of the mode), split at
@@ -195,7 +195,7 @@ def _window_rule(
     logw = np.log(np.concatenate(weights)) + logdens(x) - l_star
     w = np.exp(logw)
     total = float(w.sum())
-    return x, w / total, l_star + math.log(total)
+    return x, w / total, l_star + math.log(total), (left, right)
 
 
 def _check_m(m: Any) -> int:
@@ -208,6 +208,8 @@ def _check_n(n: Any) -> int:
 
 @dataclass(frozen=True)
 class _Polar:
+    lo: float
+    hi: float
     theta: np.ndarray
     t: np.ndarray
     s: np.ndarray
@@ -232,8 +234,8 @@ def polar_rule(m: int, kappa: float, n: int = 64) -> _Polar:
     (Mardia & Jupp 2000, §9.3.2: t = x.c has density prop. to (1-t^2)^{(m-3)/2} e^{kappa t}).
     Mode: cos(theta*) = 2 kappa / ((m-2) + sqrt((m-2)^2 + 4 kappa^2)) (unimodal: the
     stationarity condition kappa c^2 + (m-2) c - kappa = 0 has one root in [-1, 1]).
-    Returns nodes theta, t = cos theta, s = sin theta, normalised weights, and the log of
-    int_0^pi sin^{m-2} e^{kappa (cos theta - 1)} ... (log_mass, on the scale of the maximum).
+    Returns the window [lo, hi], nodes theta, t = cos theta, s = sin theta, normalised weights,
+    and log_mass = log of the integral of sin^{m-2} e^{kappa (cos theta - 1)} over the window.
     n: nodes per panel (two panels split at the mode).
     """
     m = _check_m(m)
@@ -244,8 +246,8 @@ def polar_rule(m: int, kappa: float, n: int = 64) -> _Polar:
         return (m - 2.0) * _safe_log(np.sin(th)) + kappa * (np.cos(th) - 1.0)
 
     mode = _polar_mode(m, kappa)
-    th, w, log_mass = _window_rule(logdens, 0.0, math.pi, mode, n)
-    return _Polar(theta=th, t=np.cos(th), s=np.sin(th), weights=w, log_mass=log_mass)
+    th, w, log_mass, (lo, hi) = _window_rule(logdens, 0.0, math.pi, mode, n)
+    return _Polar(lo=lo, hi=hi, theta=th, t=np.cos(th), s=np.sin(th), weights=w, log_mass=log_mass)
 
 
 def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +267,7 @@ def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray
     if rank == 0:
         return np.zeros((1, 0)), np.ones(1)
     if rank == 1:
-        psi, w, _ = _window_rule(
+        psi, w, _, _ = _window_rule(
             lambda p: (m - 3.0) * _safe_log(np.sin(p)), 0.0, math.pi, 0.5 * math.pi, n
         )
         return np.cos(psi)[:, None], w
@@ -275,7 +277,7 @@ def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray
         rho, w_rho = np.ones(1), np.ones(1)
     else:
         mode = 0.5 * math.pi if m == 4 else math.atan(1.0 / math.sqrt(m - 4.0))
-        chi, w_rho, _ = _window_rule(
+        chi, w_rho, _, _ = _window_rule(
             lambda c: _safe_log(np.sin(c)) + (m - 4.0) * _safe_log(np.cos(c)),
             0.0,
             0.5 * math.pi,
@@ -328,7 +330,7 @@ def projection_rule(m: int, kappa: float, c: Any, D: Any, n: int = 64) -> Projec
 def _log_cdf_theta(m: int, kappa: float, pol: _Polar, theta: np.ndarray, n: int) -> np.ndarray:
     """log P(Theta <= theta) for the polar angle of vMF(kappa) on S^{m-1}: Gauss-Legendre
     (2n nodes) on [lo, theta], lo the left end of the window of ``pol`` (same log-density)."""
-    lo = float(pol.theta.min())
+    lo = pol.lo
     g_x, g_w = _leggauss(2 * n)
     th = np.clip(theta, lo, math.pi)
     half = 0.5 * (th - lo)
@@ -343,8 +345,8 @@ def _log_cdf_theta(m: int, kappa: float, pol: _Polar, theta: np.ndarray, n: int)
 def _quantile_theta(m: int, kappa: float, log_p: np.ndarray, n: int) -> np.ndarray:
     """Inverse of :func:`_log_cdf_theta` by vectorised bisection (60 halvings of the window)."""
     pol = polar_rule(m, kappa, n)
-    a = np.full(log_p.shape, float(pol.theta.min()))
-    b = np.full(log_p.shape, float(pol.theta.max()))
+    a = np.full(log_p.shape, pol.lo)
+    b = np.full(log_p.shape, pol.hi)
     for _ in range(60):
         mid = 0.5 * (a + b)
         below = _log_cdf_theta(m, kappa, pol, mid, n) < log_p
@@ -369,16 +371,56 @@ def comonotone_moments(m: int, kappa_x: float, kappa_y: float, n: int = 64) -> t
     return _comonotone_cached(m, kx, ky, n)
 
 
+#: Log-density drops (nats below the mode) at which the comonotone rule puts panel breaks.
+_LEVELS = (3.0, 10.0, 25.0)
+
+
+def _polar_logdens(m: int, kappa: float) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda th: (m - 2.0) * _safe_log(np.sin(th)) + kappa * (np.cos(th) - 1.0)
+
+
+def _level_points(m: int, kappa: float, pol: _Polar) -> list[float]:
+    """Polar angles where the log-density is _LEVELS below its maximum (both sides), plus the
+    mode and the window ends."""
+    f = _polar_logdens(m, kappa)
+    mode = _polar_mode(m, kappa)
+    lo, hi = pol.lo, pol.hi
+    top = float(f(np.array([mode]))[0])
+    pts = [lo, mode, hi]
+    for a, b in ((lo, mode), (mode, hi)):
+        fa, fb = float(f(np.array([a]))[0]), float(f(np.array([b]))[0])
+        for L in _LEVELS:
+            lev = top - L
+            if (fa - lev) * (fb - lev) < 0:
+                pts.append(optimize.brentq(lambda x, v=lev: float(f(np.array([x]))[0]) - v, a, b))
+    return pts
+
+
 @functools.lru_cache(maxsize=4096)
 def _comonotone_cached(m: int, kx: float, ky: float, n: int) -> tuple[float, float]:
     pol = polar_rule(m, kx, n)
     if kx == ky:
-        tp, sp = pol.t, pol.s
-    else:
-        log_p = _log_cdf_theta(m, kx, pol, pol.theta, n)
-        th_y = _quantile_theta(m, ky, log_p, n)
-        tp, sp = np.cos(th_y), np.sin(th_y)
-    return float(np.dot(pol.weights, pol.t * tp)), float(np.dot(pol.weights, pol.s * sp))
+        return float(np.dot(pol.weights, pol.t**2)), float(np.dot(pol.weights, pol.s**2))
+    # Composite Gauss-Legendre in x's polar angle, with panel breaks at x's own density levels
+    # and at the images Q_x(G_y(.)) of y's density levels: t'(theta) = Q_y(G_x(theta)) is steep
+    # where y's density is small, so each panel must cover a bounded range of both densities.
+    pol_y = polar_rule(m, ky, n)
+    ty_pts = np.array(_level_points(m, ky, pol_y))
+    mapped = _quantile_theta(m, kx, _log_cdf_theta(m, ky, pol_y, ty_pts, n), n)
+    lo, hi = pol.lo, pol.hi
+    brk = np.unique(np.clip(np.concatenate([_level_points(m, kx, pol), mapped]), lo, hi))
+    g_x, g_w = _leggauss(n)
+    a, b = brk[:-1], brk[1:]
+    keep = b - a > 1e-15 * max(1.0, hi)
+    a, b = a[keep], b[keep]
+    th = (0.5 * (b - a)[:, None] * g_x[None, :] + 0.5 * (a + b)[:, None]).ravel()
+    logw = np.log((0.5 * (b - a)[:, None] * g_w[None, :]).ravel()) + _polar_logdens(m, kx)(th)
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    log_p = _log_cdf_theta(m, kx, pol, th, n)
+    th_y = _quantile_theta(m, ky, log_p, n)
+    t, sx = np.cos(th), np.sin(th)
+    return float(np.dot(w, t * np.cos(th_y))), float(np.dot(w, sx * np.sin(th_y)))
 
 
 # ============================================================================ records
