@@ -1,0 +1,151 @@
+"""``modgap solve``: minimise symmetric InfoNCE under a constraint and report the numbers.
+
+Presentation only: the maths is in verify.constraints, verify.solvers, verify.certificates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tempfile
+
+NAME = "solve"
+HELP = (
+    "minimise symmetric InfoNCE over N pairs of unit vectors in R^H under a constraint "
+    "(multi-start Riemannian L-BFGS), optionally certified by the Gram relaxation"
+)
+
+_CONSTRAINTS = ("none", "cone", "subspace", "subspace-cone")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options: --n --h --tau --constraint [--phi-deg] [--alpha-deg] [--seed] [--json] ..."""
+    parser.add_argument("--n", type=int, required=True, help="number of pairs N")
+    parser.add_argument("--h", type=int, required=True, help="ambient dimension H")
+    parser.add_argument("--tau", type=float, required=True, help="temperature tau > 0")
+    parser.add_argument("--constraint", choices=_CONSTRAINTS, required=True)
+    parser.add_argument(
+        "--phi-deg",
+        type=float,
+        help="subspace, subspace-cone: A and B are hyperplanes of R^H at this angle (degrees)",
+    )
+    parser.add_argument(
+        "--alpha-deg",
+        type=float,
+        help="cone, subspace-cone: cap half-angle in degrees, in (0, 180]; centres variable",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="first seed; the starts use seed, seed+1, ..."
+    )
+    parser.add_argument("--starts", type=int, default=3, help="number of starts (default 3)")
+    parser.add_argument("--method", choices=("lbfgs", "rgd", "torch"), default="lbfgs")
+    parser.add_argument("--tol", type=float, default=1e-9, help="stationarity tolerance")
+    parser.add_argument("--max-iter", type=int, default=None, help="iteration limit per start")
+    parser.add_argument(
+        "--certify",
+        action="store_true",
+        help="also solve the Gram relaxation (cvxpy, CLARABEL) for a lower bound; N <~ 40",
+    )
+    parser.add_argument("--json", metavar="OUT", help="write the numbers to this JSON file")
+
+
+def _constraint(args):
+    from verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
+
+    uses_phi = args.constraint in ("subspace", "subspace-cone")
+    uses_alpha = args.constraint in ("cone", "subspace-cone")
+    if uses_phi and args.phi_deg is None:
+        raise ValueError(f"--constraint {args.constraint} needs --phi-deg")
+    if uses_alpha and args.alpha_deg is None:
+        raise ValueError(f"--constraint {args.constraint} needs --alpha-deg")
+    if not uses_phi and args.phi_deg is not None:
+        raise ValueError(f"--phi-deg is not used by --constraint {args.constraint}")
+    if not uses_alpha and args.alpha_deg is not None:
+        raise ValueError(f"--alpha-deg is not used by --constraint {args.constraint}")
+    phi = None if args.phi_deg is None else math.radians(args.phi_deg)
+    alpha = None if args.alpha_deg is None else math.radians(args.alpha_deg)
+    if phi is not None and not 0.0 <= phi <= math.pi / 2:
+        raise ValueError(f"--phi-deg must lie in [0, 90], got {args.phi_deg}")
+    if alpha is not None and not 0.0 < alpha <= math.pi:
+        raise ValueError(f"--alpha-deg must lie in (0, 180], got {args.alpha_deg}")
+    if args.constraint == "none":
+        return Unconstrained(args.h)
+    if args.constraint == "cone":
+        return Cone(args.h, alpha)
+    if args.constraint == "subspace":
+        return Subspace.hyperplanes(args.h, phi)
+    return SubspaceCone.hyperplanes(args.h, phi, alpha)
+
+
+def _clean(value):
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_atomic(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".modgap-solve-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    """Solve, optionally certify, and write/print the JSON record; returns 0."""
+    from verify.solvers import solve
+
+    if args.starts < 1:
+        raise ValueError(f"--starts must be >= 1, got {args.starts}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    constraint = _constraint(args)
+    seeds = tuple(range(args.seed, args.seed + args.starts))
+    res = solve(
+        constraint,
+        args.n,
+        args.tau,
+        seeds=seeds,
+        method=args.method,
+        tol=args.tol,
+        max_iter=args.max_iter,
+    )
+    record = res.summary()
+    record["seeds"] = list(seeds)
+    record["phi_deg"] = args.phi_deg
+    record["alpha_deg"] = args.alpha_deg
+    record["certificate_bound"] = None
+    record["certificate"] = None
+    if args.certify:
+        from verify.certificates import certify
+
+        cert = certify(res, constraint, args.tau)
+        record["certificate_bound"] = cert["bound"]
+        record["certificate"] = cert
+    text = json.dumps(_clean(record), indent=2, allow_nan=False) + "\n"
+    if args.json:
+        _write_atomic(args.json, text)
+        flag = "converged" if res.converged else f"NOT converged ({res.message})"
+        print(
+            f"modgap solve: loss - 2 log N = {res.loss_shifted:.12g}, grad_norm = "
+            f"{res.grad_norm:.3g}, {flag}; wrote {args.json}",
+            file=sys.stdout,
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
