@@ -259,19 +259,10 @@ def test_subspace_objective_against_monte_carlo(h, tau, kx, ky, phi, bx, by, gam
     else:
         ky = kx
     v = P.subspace_objective(h, tau, kx, ky, phi, bx, by, gamma, n=16)
-    X, Y, fr = P.sample_subspace_pairs(h, phi, kx, ky, bx, by, gamma, 20000, seed=seed, **kw)
-    assert np.abs(X @ fr["nA"]).max() < 1e-12 and np.abs(Y @ fr["nB"]).max() < 1e-12
-    mc = P.monte_carlo_objective(
-        X,
-        Y,
-        tau,
-        centre_x=fr["cx"],
-        kappa_x=kx,
-        centre_y=fr["cy"],
-        kappa_y=ky,
-        basis_x=fr["QA"],
-        basis_y=fr["QB"],
+    mc, X, Y, fr = P.monte_carlo_subspace_objective(
+        h, tau, kx, ky, phi, bx, by, gamma, n_samples=20000, seed=seed, **kw
     )
+    assert np.abs(X @ fr["nA"]).max() < 1e-12 and np.abs(Y @ fr["nB"]).max() < 1e-12
     assert abs(v.objective - mc.mean) < Z_MC * mc.stderr + 1e-12
     xy = np.einsum("ij,ij->i", X, Y)
     se = xy.std(ddof=1) / math.sqrt(xy.size) + 1e-12

@@ -63,17 +63,8 @@ def test_small_tau_counterexample_confirmed_by_monte_carlo() -> None:
     mc = {}
     for name, (bx, by) in (("claimed", (0.0, 0.0)), ("in_C", (math.pi / 2, math.pi / 2))):
         q[name] = P.subspace_objective(h, tau, kappa, kappa, phi, bx, by, n=24, estimate_error=True)
-        X, Y, fr = P.sample_subspace_pairs(h, phi, kappa, kappa, bx, by, 0.0, 50000, seed=5)
-        mc[name] = P.monte_carlo_objective(
-            X,
-            Y,
-            tau,
-            centre_x=fr["cx"],
-            kappa_x=kappa,
-            centre_y=fr["cy"],
-            kappa_y=kappa,
-            basis_x=fr["QA"],
-            basis_y=fr["QB"],
+        mc[name], *_ = P.monte_carlo_subspace_objective(
+            h, tau, kappa, kappa, phi, bx, by, n_samples=50000, seed=5
         )
     diff_q = q["claimed"].objective - q["in_C"].objective
     diff_mc = mc["claimed"].mean - mc["in_C"].mean

@@ -46,6 +46,8 @@ __all__ = [
     "statement",
     "check",
     "gap_observables",
+    "decision_tolerance",
+    "angle_between",
     "fit_convergence",
     "population_check",
     "finite_n_check",
@@ -218,6 +220,20 @@ def statement() -> dict[str, Any]:
     return out
 
 
+# ============================================================================ shared helpers
+
+
+def decision_tolerance(quad_error: float, value: float) -> float:
+    """Tolerance of a population comparison: 10 x the quadrature error bar |F_n - F_2n| plus
+    round-off (1e-12 relative). Shared by the checks of Theorems 1-3."""
+    return 10.0 * quad_error + 1e-12 * max(1.0, abs(value))
+
+
+def angle_between(u: np.ndarray, v: np.ndarray) -> float:
+    """Angle between unit vectors, 2 atan2(|u - v|, |u + v|) (accurate near 0 and pi)."""
+    return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
+
+
 # ============================================================================ observables
 
 
@@ -286,7 +302,7 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
     for h, tau in cfg["equality"]:
         B = population.theorem1_bound(h, tau)
         v = population.cone_objective(h, tau, 0.0, 0.0, 0.0, n=n, estimate_error=True)
-        tol = 10.0 * v.quad_error + 1e-12 * max(1.0, abs(B))
+        tol = decision_tolerance(v.quad_error, B)
         eq_rows.append(
             dict(h=h, tau=tau, bound=B, F_paired_uniform=v.objective, diff=v.objective - B, tol=tol)
         )
@@ -351,7 +367,7 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
         estimate_error=True,
     )
     worst["quad_error"] = wv.quad_error
-    sweep_tol = 10.0 * wv.quad_error + 1e-12 * max(1.0, abs(wv.objective))
+    sweep_tol = decision_tolerance(wv.quad_error, wv.objective)
     sweep_ok = worst["excess"] > sweep_tol  # strictly above B: equality only at paired uniform
 
     ok = eq_ok and lim_ok and mc_ok and sweep_ok

@@ -37,7 +37,7 @@ import sympy as sp
 
 from verify import population
 
-from .theorem1 import gap_observables
+from .theorem1 import angle_between, decision_tolerance, gap_observables
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -216,11 +216,6 @@ def statement() -> dict[str, Any]:
 # ============================================================================ population
 
 
-def _tol(quad_error: float, value: float) -> float:
-    """Decision tolerance: 10 x the quadrature error bar |F_n - F_2n| plus round-off."""
-    return 10.0 * quad_error + 1e-12 * max(1.0, abs(value))
-
-
 def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
     """Population reading of Theorem 2 (module docstring). Returns (verdict, raw data)."""
     cfg = QUICK if quick else FULL
@@ -257,7 +252,7 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
                 margin=r.margin,
                 quad_error=r.quad_error,
                 curvature=r.curvature,
-                tol=_tol(r.quad_error, r.F_zero),
+                tol=decision_tolerance(r.quad_error, r.F_zero),
             )
         )
     bad_curv = [c for c in curv_rows if c["curvature"] <= 10.0 * c["curvature_error"]]
@@ -347,7 +342,7 @@ def _finite_setting(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
         converged=bool(free.converged),
         grad_norm=free.grad_norm,
         loss_spread=free.loss_spread,
-        cap_centre_angle=_angle(*free.centres),
+        cap_centre_angle=angle_between(*free.centres),
         **gap_observables(free.X, free.Y),
     )
     profile = []
@@ -365,10 +360,6 @@ def _finite_setting(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
             )
         )
     return dict(setting=dict(st, deltas=list(st["deltas"])), free=free_row, profile=profile)
-
-
-def _angle(u: np.ndarray, v: np.ndarray) -> float:
-    return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
 
 
 def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
@@ -438,7 +429,7 @@ def negative_controls(pop: dict[str, Any], fin: dict[str, Any]) -> list[Verdict]
     h, tau, kx, ky = row["h"], row["tau"], row["kappa_x"], row["kappa_y"]
     v = population.cone_objective(h, tau, kx, ky, _CONTROL_DELTA, n=pop["n"], estimate_error=True)
     gap = v.objective - row["F_star"]
-    tol = _tol(max(v.quad_error, row["quad_error"]), v.objective)
+    tol = decision_tolerance(max(v.quad_error, row["quad_error"]), v.objective)
     out = [
         Verdict(
             id=ID,

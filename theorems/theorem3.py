@@ -39,7 +39,7 @@ import sympy as sp
 
 from verify import population
 
-from .theorem1 import MEAN_TOL, gap_observables
+from .theorem1 import MEAN_TOL, angle_between, decision_tolerance, gap_observables
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -182,11 +182,6 @@ def statement() -> dict[str, Any]:
 # ============================================================================ population
 
 
-def _tol(quad_error: float, value: float) -> float:
-    """Decision tolerance: 10 x the quadrature error bar |F_n - F_2n| plus round-off."""
-    return 10.0 * quad_error + 1e-12 * max(1.0, abs(value))
-
-
 def _hessian_at_claimed(h: int, tau: float, kappa: float, phi: float, n: int) -> list[float]:
     """Eigenvalues of the finite-difference Hessian of F(beta_x, beta_y) at beta = 0 (step 1e-3)."""
     e = 1e-3
@@ -208,17 +203,8 @@ def _mc_confirm(
     and at ``best``: an estimate of F(claimed) - F(best) independent of the quadrature."""
     out = {}
     for name, (bx, by, g), seed in (("claimed", (0.0, 0.0, 0.0), 101), ("best", best, 202)):
-        X, Y, fr = population.sample_subspace_pairs(h, phi, kappa, kappa, bx, by, g, n, seed=seed)
-        mc = population.monte_carlo_objective(
-            X,
-            Y,
-            tau,
-            centre_x=fr["cx"],
-            kappa_x=kappa,
-            centre_y=fr["cy"],
-            kappa_y=kappa,
-            basis_x=fr["QA"],
-            basis_y=fr["QB"],
+        mc, *_ = population.monte_carlo_subspace_objective(
+            h, tau, kappa, kappa, phi, bx, by, g, n_samples=n, seed=seed
         )
         out[f"mc_{name}"], out[f"mc_{name}_stderr"] = mc.mean, mc.stderr
     out["mc_difference"] = out["mc_claimed"] - out["mc_best"]
@@ -291,7 +277,7 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
                 centre_C_component_y=abs(math.sin(by)),
                 centre_angle_best=r.centre_angle_best,
                 quad_error=r.quad_error,
-                tol=_tol(r.quad_error, r.F_claimed),
+                tol=decision_tolerance(r.quad_error, r.F_claimed),
                 hessian_eigenvalues_at_claimed=_hessian_at_claimed(h, tau, kappa, phi, cfg["n"]),
             )
         )
@@ -445,7 +431,7 @@ def _subspace_cone(st: dict[str, Any], seeds: Any, names: Any) -> dict[str, Any]
         profile[name] = dict(
             beta_x=bx,
             beta_y=by,
-            cap_centre_angle=_angle(cx, cy),
+            cap_centre_angle=angle_between(cx, cy),
             loss=res.loss,
             loss_shifted=res.loss_shifted,
             converged=bool(res.converged),
@@ -461,15 +447,11 @@ def _subspace_cone(st: dict[str, Any], seeds: Any, names: Any) -> dict[str, Any]
         loss_shifted=free.loss_shifted,
         converged=bool(free.converged),
         grad_norm=free.grad_norm,
-        cap_centre_angle=_angle(*free.centres),
+        cap_centre_angle=angle_between(*free.centres),
         centre_C_components=[float(np.linalg.norm(QC.T @ c)) for c in free.centres],
         **fobs,
     )
     return dict(setting=st, profile=profile, free=free_row)
-
-
-def _angle(u: np.ndarray, v: np.ndarray) -> float:
-    return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
 
 
 def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:

@@ -122,6 +122,7 @@ __all__ = [
     "sample_cone_pairs",
     "sample_subspace_pairs",
     "monte_carlo_objective",
+    "monte_carlo_subspace_objective",
     "shifted_infonce",
     "uniform_finite_batch_correction",
 ]
@@ -526,6 +527,14 @@ def _cone_value(
     ux = rule_x.expect(lambda v: _inner_log_mgf(h, ky, _r_free(ky, tau, v[:, 0])))
     uy = rule_y.expect(lambda v: _inner_log_mgf(h, kx, _r_free(kx, tau, v[:, 0])))
     exy = cone_pair_cosine(h, kx, ky, delta, coupling=coupling, n=n)
+    params = dict(h=h, tau=tau, kappa_x=kx, kappa_y=ky, delta=delta, coupling=coupling)
+    return _assemble(tau, exy, ux, uy, n, params)
+
+
+def _assemble(
+    tau: float, exy: float, ux: float, uy: float, n: int, params: dict[str, Any]
+) -> PopulationValue:
+    """F = -(2/tau) E[x.y] + U_x + U_y as a :class:`PopulationValue`."""
     align = -2.0 / tau * exy
     return PopulationValue(
         objective=align + ux + uy,
@@ -534,8 +543,20 @@ def _cone_value(
         uniformity_y=uy,
         pair_cosine=exy,
         n=n,
-        parameters=dict(h=h, tau=tau, kappa_x=kx, kappa_y=ky, delta=delta, coupling=coupling),
+        parameters=params,
     )
+
+
+def _refined(
+    value: Callable[[int], PopulationValue], n: int, estimate_error: bool
+) -> PopulationValue:
+    """value(n), or value(2n) with quad_error = |value(2n) - value(n)| when estimate_error."""
+    coarse = value(n)
+    if not estimate_error:
+        return coarse
+    fine = value(2 * n)
+    fine.quad_error = abs(fine.objective - coarse.objective)
+    return fine
 
 
 def cone_objective(
@@ -564,12 +585,7 @@ def cone_objective(
     n = _check_n(n)
     if coupling not in COUPLINGS:
         raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
-    val = _cone_value(h, tau, kx, ky, delta, coupling, n)
-    if estimate_error:
-        fine = _cone_value(h, tau, kx, ky, delta, coupling, 2 * n)
-        fine.quad_error = abs(fine.objective - val.objective)
-        return fine
-    return val
+    return _refined(lambda k: _cone_value(h, tau, kx, ky, delta, coupling, k), n, estimate_error)
 
 
 def cone_objective_grid(
@@ -829,26 +845,18 @@ def _subspace_value(
     ux = rule_x.expect(lambda v: inner(ky, v))
     uy = rule_y.expect(lambda v: inner(kx, v))
     exy = subspace_pair_cosine(h, phi, kx, ky, bx, by, g, n=n)
-    align = -2.0 / tau * exy
-    return PopulationValue(
-        objective=align + ux + uy,
-        alignment=align,
-        uniformity_x=ux,
-        uniformity_y=uy,
-        pair_cosine=exy,
-        n=n,
-        parameters=dict(
-            h=h,
-            tau=tau,
-            kappa_x=kx,
-            kappa_y=ky,
-            phi=phi,
-            beta_x=bx,
-            beta_y=by,
-            gamma=g,
-            centre_angle=float(np.arccos(np.clip(cx @ cy, -1.0, 1.0))),
-        ),
+    params = dict(
+        h=h,
+        tau=tau,
+        kappa_x=kx,
+        kappa_y=ky,
+        phi=phi,
+        beta_x=bx,
+        beta_y=by,
+        gamma=g,
+        centre_angle=float(np.arccos(np.clip(cx @ cy, -1.0, 1.0))),
     )
+    return _assemble(tau, exy, ux, uy, n, params)
 
 
 def subspace_objective(
@@ -879,12 +887,7 @@ def subspace_objective(
     phi = check_angle(phi, "phi")
     n = _check_n(n)
     args = (h, tau, kx, ky, phi, float(beta_x), float(beta_y), float(gamma))
-    val = _subspace_value(*args, n)
-    if estimate_error:
-        fine = _subspace_value(*args, 2 * n)
-        fine.quad_error = abs(fine.objective - val.objective)
-        return fine
-    return val
+    return _refined(lambda k: _subspace_value(*args, k), n, estimate_error)
 
 
 def subspace_objective_grid(
@@ -1147,6 +1150,52 @@ def monte_carlo_objective(
     terms = -2.0 / tau * np.einsum("ij,ij->i", X, Y) + ux + uy
     n = terms.size
     return MCEstimate(float(terms.mean()), float(terms.std(ddof=1) / math.sqrt(n)), n)
+
+
+def monte_carlo_subspace_objective(
+    h: int,
+    tau: float,
+    kappa_x: float,
+    kappa_y: float,
+    phi: float,
+    beta_x: float,
+    beta_y: float,
+    gamma: float = 0.0,
+    *,
+    n_samples: int = 100_000,
+    seed: int | None = 0,
+    cdf_x: Callable[[np.ndarray], np.ndarray] | None = None,
+    quantile_y: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[MCEstimate, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Monte Carlo estimate of the subspace-setting F (explicit pairs from
+    :func:`sample_subspace_pairs`, inner MGF in closed form by :func:`monte_carlo_objective`).
+    Returns (estimate, X, Y, frame). Independent of the quadrature of :func:`subspace_objective`.
+    Standard errors are valid for i.i.d. pairs: kappa_x = kappa_y, or cdf_x/quantile_y given."""
+    X, Y, fr = sample_subspace_pairs(
+        h,
+        phi,
+        kappa_x,
+        kappa_y,
+        beta_x,
+        beta_y,
+        gamma,
+        n_samples,
+        seed,
+        cdf_x=cdf_x,
+        quantile_y=quantile_y,
+    )
+    est = monte_carlo_objective(
+        X,
+        Y,
+        tau,
+        centre_x=fr["cx"],
+        kappa_x=kappa_x,
+        centre_y=fr["cy"],
+        kappa_y=kappa_y,
+        basis_x=fr["QA"],
+        basis_y=fr["QB"],
+    )
+    return est, X, Y, fr
 
 
 def shifted_infonce(X: Any, Y: Any, tau: float) -> float:
