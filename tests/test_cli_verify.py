@@ -106,7 +106,7 @@ def _verdict(status, control=False, contradicts=False):
         ([_verdict(Status.REFUTED, contradicts=True), _verdict(Status.REFUTED, control=True)], 0),
         ([_verdict(Status.CONFIRMED), _verdict(Status.CONFIRMED, control=True)], 1),
         ([_verdict(Status.CONFIRMED), _verdict(Status.INCONCLUSIVE, control=True)], 1),
-        ([_verdict(Status.INCONCLUSIVE)], 1),
+        ([_verdict(Status.INCONCLUSIVE), _verdict(Status.REFUTED, control=True)], 0),
         ([_verdict(Status.REFUTED)], 1),
     ],
 )

@@ -7,12 +7,13 @@ file (written to a temporary name, then renamed).
 
 Exit code (this project's decision):
 
-- 0: every check ran and every verdict has its expected outcome: a claim is CONFIRMED,
-  or REFUTED with ``contradicts_paper`` (an honest counterexample to the paper is a
-  finding, not a failure); every negative control is REFUTED.
+- 0: every check ran and every verdict has an accepted outcome: a claim is CONFIRMED,
+  REFUTED with ``contradicts_paper`` (an honest counterexample to the paper is a
+  finding, not a failure), or INCONCLUSIVE with its reason (e.g. the observable the
+  claim is about does not exist at the optimum: that too is a finding, and the table and
+  the summary line count these); every negative control is REFUTED.
 - 1: some verdict has an unexpected outcome: a negative control that is not REFUTED
-  (the check cannot tell right from wrong), a claim that is INCONCLUSIVE (the check did
-  not decide, e.g. the solver did not converge), or a claim REFUTED without
+  (the check cannot tell right from wrong), or a claim REFUTED without
   ``contradicts_paper`` (this project's own reading failed: investigate).
 - 2: bad input (an unknown check name: the message lists the valid ones).
 - 3: some check RAISED an exception (traceback on stderr; the other checks still run and
@@ -63,12 +64,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def expected_outcome(verdict: Any) -> bool:
     """True when a verdict has its expected outcome (module docstring, exit code 0).
 
-    Negative control: REFUTED. Claim: CONFIRMED, or REFUTED with contradicts_paper.
+    Negative control: REFUTED. Claim: CONFIRMED, INCONCLUSIVE (with its reason), or
+    REFUTED with contradicts_paper.
     """
     status = verdict.status.value
     if verdict.negative_control:
         return status == "REFUTED"
-    return status == "CONFIRMED" or (status == "REFUTED" and bool(verdict.contradicts_paper))
+    if status == "REFUTED":
+        return bool(verdict.contradicts_paper)
+    return status in ("CONFIRMED", "INCONCLUSIVE")
 
 
 def _fmt(value: Any) -> str:
@@ -221,8 +225,9 @@ def run(args: argparse.Namespace) -> int:
         code = EXIT_OK
     print(_table(rows))
     n_ctrl = sum(1 for e in entries if e["negative_control"])
+    n_inc = sum(1 for e in entries if e["verdict"] == "INCONCLUSIVE")
     print(
-        f"\n{len(entries)} verdicts ({n_ctrl} negative controls) in "
+        f"\n{len(entries)} verdicts ({n_ctrl} negative controls, {n_inc} inconclusive) in "
         f"{sum(m['seconds'] for m in modules.values()):.1f} s; "
         f"unexpected outcomes: {unexpected}; checks that raised: "
         f"{sum(1 for m in modules.values() if m['error'])}; exit code {code}"
