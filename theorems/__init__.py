@@ -8,16 +8,15 @@ derivations) and ``check(quick=True) -> list[Verdict]`` (the extra experiment
 ``dimension_collapse`` defines ``run(quick)`` instead). :data:`REGISTRY` maps the names,
 in the paper's order, to the modules; :func:`run_checks` runs them.
 
-The registry is lazy: a module is imported when it is first looked up, and only the
-modules whose file exists are listed, so a module still being written elsewhere does not
-break the others. A module that exists but fails to import, or whose check raises,
-propagates its exception: nothing is swallowed.
+The registry is lazy: a module is imported when it is first looked up (so that
+``modgap --help`` does not import torch or cvxpy). Every name is always listed; a module
+that fails to import, or whose check raises, propagates its exception: nothing is
+swallowed.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
@@ -39,30 +38,25 @@ KNOWN_NAMES: tuple[str, ...] = (
 
 
 class _LazyRegistry(Mapping[str, ModuleType]):
-    """Ordered, read-only mapping name -> module over the names whose module file exists.
-
-    Lookup imports the module (cached by Python); iteration lists present modules only.
-    """
+    """Ordered, read-only mapping name -> module; lookup imports the module (cached by
+    Python)."""
 
     def __init__(self, names: Sequence[str]):
         self._names = tuple(names)
 
-    def _present(self, name: str) -> bool:
-        return importlib.util.find_spec(f"{__name__}.{name}") is not None
-
     def __getitem__(self, name: str) -> ModuleType:
-        if name not in self._names or not self._present(name):
+        if name not in self._names:
             raise KeyError(name)
         return importlib.import_module(f"{__name__}.{name}")
 
     def __iter__(self) -> Iterator[str]:
-        return (n for n in self._names if self._present(n))
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self._names and self._present(name)
+        return isinstance(name, str) and name in self._names
 
     def __repr__(self) -> str:
         return f"REGISTRY({list(self)})"
