@@ -2,13 +2,15 @@
 
 Each step has a name, a dict of parameters and a function returning a JSON-serialisable
 result. Results are cached under ``<out>/.cache/<name>-<hash>.json`` where the hash covers
-the parameters and the package version, so a rerun with the same parameters reuses them and
-an interrupted run loses no finished step. Files a step writes must go through
-:mod:`modgap.atomic`, so no half-written file is ever left behind.
+the parameters, the package version and a fingerprint of the source code of verify/,
+theorems/ and figures/, so a rerun with the same parameters and code reuses them, any code
+change recomputes, and an interrupted run loses no finished step. Files a step writes
+must go through :mod:`modgap.atomic`, so no half-written file is ever left behind.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sys
@@ -25,6 +27,22 @@ from .atomic import write_json
 __all__ = ["Step", "StepOutcome", "Pipeline"]
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """SHA-256 over the Python sources of the verify, theorems and figures packages."""
+    import figures
+    import theorems
+    import verify
+
+    digest = hashlib.sha256()
+    for pkg in (verify, theorems, figures):
+        root = Path(pkg.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass
 class Step:
     """One unit of work: ``func(**params)`` returns a JSON-serialisable result."""
@@ -35,9 +53,15 @@ class Step:
     description: str = ""
 
     def key(self) -> str:
-        """Cache key: step name plus a hash of the parameters and the package version."""
+        """Cache key: step name plus a hash of the parameters, the package version and the
+        source-code fingerprint (:func:`code_fingerprint`)."""
         blob = json.dumps(
-            {"name": self.name, "params": self.params, "version": __version__},
+            {
+                "name": self.name,
+                "params": self.params,
+                "version": __version__,
+                "code": code_fingerprint(),
+            },
             sort_keys=True,
             default=str,
         )
