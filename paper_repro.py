@@ -70,20 +70,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _key_numbers(measured: dict, limit: int = 4) -> str:
-    parts = []
-    for key, value in measured.items():
-        if isinstance(value, float):
-            parts.append(f"{key}={value:.4g}")
-        elif isinstance(value, (int, bool, str)) or value is None:
-            parts.append(f"{key}={value}")
-        if len(parts) == limit:
-            break
-    return ", ".join(parts)
-
-
 def verdict_table(verdicts: list[dict]) -> str:
     """Markdown table: id, reading, claim, verdict, key numbers (negative controls marked)."""
+    from theorems.verdict import summarize
+
     lines = [
         "| id | reading | claim | verdict | key numbers |",
         "|---|---|---|---|---|",
@@ -94,7 +84,7 @@ def verdict_table(verdicts: list[dict]) -> str:
         claim = v["claim"].replace("|", "/").replace("\n", " ")
         lines.append(
             f"| {v['id']} | {v['reading']}{tag} | {claim} | {v['verdict']}{flag} | "
-            f"{_key_numbers(v.get('measured', {}))} |"
+            f"{summarize(v).replace('|', '/')} |"
         )
     return "\n".join(lines)
 

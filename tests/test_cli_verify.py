@@ -134,3 +134,14 @@ def test_entry_point_subprocess(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text())
     assert all(c["verdict"] == "REFUTED" for c in doc["checks"] if c["negative_control"])
+
+
+def test_summarize_prefers_scalars_then_detail():
+    from theorems.verdict import summarize
+
+    assert summarize({"measured": {"a": 1.23456, "t": [{"x": 1}], "b": [1, 2, 3, 4]}}) == (
+        "a=1.235; b=[1, 2, 3, ...]"
+    )
+    long = "word " * 100
+    out = summarize({"measured": {"rows": [{"x": 1}]}, "detail": long}, width=40)
+    assert len(out) == 40 and out.endswith("...")

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
-__all__ = ["Status", "Verdict", "PAPER_CITATION"]
+__all__ = ["Status", "Verdict", "PAPER_CITATION", "summarize"]
 
 PAPER_CITATION = (
     "L. Yi, R. Douady, C. Chen, 'Decipher the Modality Gap in Multimodal Contrastive "
@@ -79,3 +79,41 @@ class Verdict:
         out["verdict"] = self.status.value
         del out["status"]
         return _plain(out)
+
+
+def _format_value(value: Any) -> str:
+    """A scalar or a short numeric list as text; '' for anything else (nested data)."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return f"{value:.4g}"
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
+        head = ", ".join(f"{v:.3g}" for v in value[:3])
+        return f"[{head}{', ...' if len(value) > 3 else ''}]"
+    return ""
+
+
+def summarize(entry: dict[str, Any], *, limit: int = 3, width: int = 160) -> str:
+    """One line of key numbers for a verdict (a :meth:`Verdict.to_dict` entry).
+
+    The first ``limit`` scalar (or short numeric list) entries of ``measured``; when the
+    measurements are all nested (per-setting tables), the start of ``detail`` instead,
+    cut to ``width`` characters. Used by ``modgap verify`` and ``paper_repro.py``.
+    """
+    parts = []
+    for key, value in entry.get("measured", {}).items():
+        text = _format_value(value)
+        if text:
+            parts.append(f"{key}={text}")
+        if len(parts) == limit:
+            break
+    if parts:
+        return "; ".join(parts)
+    detail = " ".join(str(entry.get("detail", "")).split())
+    return detail if len(detail) <= width else detail[: width - 3] + "..."

@@ -75,36 +75,6 @@ def expected_outcome(verdict: Any) -> bool:
     return status in ("CONFIRMED", "INCONCLUSIVE")
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "undefined"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float)):
-        return f"{value:.3g}"
-    if (
-        isinstance(value, (list, tuple))
-        and value
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
-        return (
-            "[" + ", ".join(f"{v:.3g}" for v in value[:3]) + (", ...]" if len(value) > 3 else "]")
-        )
-    return ""
-
-
-def key_numbers(measured: dict[str, Any], limit: int = 2) -> str:
-    """The first ``limit`` scalar (or short numeric list) entries of ``measured``."""
-    parts = []
-    for key, value in measured.items():
-        text = _fmt(value)
-        if text:
-            parts.append(f"{key}={text}")
-        if len(parts) == limit:
-            break
-    return "; ".join(parts)
-
-
 def _short_claim(verdict: Any) -> str:
     claim = verdict.claim
     if claim.startswith(_CONTROL_PREFIX):
@@ -145,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the selected checks; print the table; write JSON; return the exit code."""
     from modgap.atomic import write_json
     from theorems import REGISTRY, run_module
-    from theorems.verdict import PAPER_CITATION
+    from theorems.verdict import PAPER_CITATION, summarize
 
     available = list(REGISTRY)
     if args.list:
@@ -212,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
                     "verdict": v.status.value,
                     "contradicts_paper": v.contradicts_paper,
                     "expected": ok,
-                    "numbers": key_numbers(v.measured),
+                    "numbers": summarize(v.to_dict(), limit=2, width=70),
                 }
             )
 
