@@ -99,10 +99,16 @@ def alignment_table(table: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for row in table["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['method']} | not applicable: {row['error']} | | | | | |")
+            continue
         angle = row["centre_angle_deg"]
         angle = "undefined" if angle is None else f"{angle:.2f}"
+        method = row["method"]
+        if "d_overlap" in row:
+            method += f" (d_overlap = {row['d_overlap']})"
         lines.append(
-            f"| {row['method']} | {angle} | {row['centroid_distance']:.3f} | "
+            f"| {method} | {angle} | {row['centroid_distance']:.3f} | "
             f"{100 * row['i2t_r1']:.2f} | {100 * row['i2t_r5']:.2f} | "
             f"{100 * row['t2i_r1']:.2f} | {100 * row['t2i_r5']:.2f} |"
         )
@@ -122,9 +128,15 @@ def build_steps(args) -> list:
         Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
         for m in FIGURES
     ]
-    sources = args.embeddings or [None]
+    from figures._data import LIANG_DIR, liang_clip_available
+
+    if args.embeddings:
+        sources = list(args.embeddings)
+    else:  # the real CLIP features when present beside the checkout, and the bundled demo
+        clip = [str(LIANG_DIR / "features_clip.npy")] if liang_clip_available() else []
+        sources = clip + ["demo"]
     for i, path in enumerate(sources):
-        label = Path(path).name if path else "default"
+        label = "demo" if path == "demo" else Path(path).name
         steps.append(
             Step(
                 f"table-{i}-{label}", _table_step, {"path": path, "label": label}, "alignment table"

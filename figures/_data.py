@@ -15,9 +15,14 @@ LIANG_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "li
 
 
 def real_embeddings(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """(X, Y, label): unit-row image and text embeddings and a short provenance label."""
+    """(X, Y, label): unit-row image and text embeddings and a short provenance label.
+
+    ``path`` is a file, None (the default order above) or "demo" (the bundled demo).
+    """
     from verify.embeddings_io import load_paired_embeddings
 
+    if path == "demo":
+        return _demo()
     if path is not None:
         pe = load_paired_embeddings(path)
         return _unit(pe.paired_images()), _unit(pe.texts), Path(path).name
@@ -25,6 +30,15 @@ def real_embeddings(path: str | Path | None = None) -> tuple[np.ndarray, np.ndar
     if clip.is_file():
         pe = load_paired_embeddings(clip)
         return _unit(pe.images), _unit(pe.texts), "CLIP (Liang et al. 2022, 500 MSCOCO pairs)"
+    return _demo()
+
+
+def liang_clip_available() -> bool:
+    """True when the Liang et al. (2022) CLIP features are present beside the checkout."""
+    return (LIANG_DIR / "features_clip.npy").is_file()
+
+
+def _demo() -> tuple[np.ndarray, np.ndarray, str]:
     from verify.datasets import load_demo
 
     X, Y, meta = load_demo()

@@ -1,0 +1,89 @@
+"""paper_repro.py's orchestration: report files, exit codes, resumability (tiny steps)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from modgap.pipeline import Step
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def repro():
+    spec = importlib.util.spec_from_file_location("paper_repro", ROOT / "paper_repro.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _verdict(control=False, verdict="REFUTED"):
+    return {
+        "id": "theorem1",
+        "reading": "population",
+        "claim": "c | with a pipe",
+        "verdict": verdict,
+        "negative_control": control,
+        "contradicts_paper": False,
+        "measured": {"x": 1.5},
+        "detail": "",
+    }
+
+
+def _steps(control_verdict):
+    return [
+        Step("check-theorem1", lambda: [_verdict(), _verdict(True, control_verdict)]),
+        Step(
+            "table-0-demo",
+            lambda: {
+                "label": "demo",
+                "source": "toy",
+                "rows": [
+                    {
+                        "method": "original",
+                        "centre_angle_deg": None,
+                        "centroid_distance": 0.1,
+                        "i2t_r1": 0.5,
+                        "i2t_r5": 0.9,
+                        "t2i_r1": 0.4,
+                        "t2i_r5": 0.8,
+                    },
+                    {"method": "+SSP", "error": "no shared direction"},
+                ],
+            },
+        ),
+    ]
+
+
+def test_report_and_exit_code(repro, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(repro, "build_steps", lambda args: _steps("REFUTED"))
+    assert repro.main(["--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["verdicts"]) == 2 and report["tables"][0]["label"] == "demo"
+    md = (tmp_path / "report.md").read_text()
+    assert "| original | undefined | 0.100 | 50.00 |" in md
+    assert "not applicable: no shared direction" in md
+    assert "c / with a pipe" in md  # table cells never break the markdown table
+
+
+def test_unrefuted_negative_control_fails_the_run(repro, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(repro, "build_steps", lambda args: _steps("CONFIRMED"))
+    assert repro.main(["--out", str(tmp_path)]) == 1
+    assert "negative control not refuted" in capsys.readouterr().err
+
+
+def test_a_raising_step_fails_the_run_and_finished_steps_are_reused(
+    repro, tmp_path, monkeypatch, capsys
+):
+    def boom():
+        raise RuntimeError("x")
+
+    steps = _steps("REFUTED")
+    monkeypatch.setattr(repro, "build_steps", lambda args: [*steps, Step("figure-x", boom)])
+    assert repro.main(["--out", str(tmp_path)]) == 1
+    capsys.readouterr()
+    monkeypatch.setattr(repro, "build_steps", lambda args: steps)
+    assert repro.main(["--out", str(tmp_path)]) == 0
+    assert "[cached] check-theorem1" in capsys.readouterr().err
