@@ -128,15 +128,14 @@ def build_steps(args) -> list:
         Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
         for m in FIGURES
     ]
-    from figures._data import LIANG_DIR, liang_clip_available
+    from figures._data import liang_clip_available
 
     if args.embeddings:
         sources = list(args.embeddings)
     else:  # the real CLIP features when present beside the checkout, and the bundled demo
-        clip = [str(LIANG_DIR / "features_clip.npy")] if liang_clip_available() else []
-        sources = clip + ["demo"]
+        sources = ([None] if liang_clip_available() else []) + ["demo"]  # None: CLIP features
     for i, path in enumerate(sources):
-        label = "demo" if path == "demo" else Path(path).name
+        label = {None: "liang-clip", "demo": "demo"}.get(path) or Path(path).name
         steps.append(
             Step(
                 f"table-{i}-{label}", _table_step, {"path": path, "label": label}, "alignment table"
