@@ -44,6 +44,7 @@ from verify._validation import (
     check_paired,
     check_positive,
 )
+from verify.geometry import principal_angles
 
 __all__ = [
     "centroid_distance",
@@ -351,14 +352,14 @@ def modality_principal_angles(
     for both; not centred by default, see there). There are ``min(k_x, k_y)`` angles;
     ``theta_1`` is the seed paper's phi (smallest angle between the subspaces; THEORY.md
     sections 2 and 4, Figure 2). Note that ``scipy.linalg.subspace_angles`` returns the
-    same angles in DESCENDING order. Accuracy near 0 is about 1e-8 rad (arccos of a
-    singular value close to 1).
+    same angles in DESCENDING order. Computed by :func:`verify.geometry.principal_angles`,
+    which combines the cosine and sine formulas, so small angles are resolved well below
+    the ~1e-8 rad of arccos of a singular value close to 1.
     """
     Xa, Ya = _two(X, Y, normalize=normalize, paired=False)
     Qx = principal_subspace(Xa, threshold=threshold, k=k, centered=centered)
     Qy = principal_subspace(Ya, threshold=threshold, k=k, centered=centered)
-    sigma = np.linalg.svd(Qx.T @ Qy, compute_uv=False)
-    return np.sort(np.arccos(np.clip(sigma, -1.0, 1.0)))
+    return principal_angles(Qx, Qy)
 
 
 # --------------------------------------------------------------------------- gap ratios
