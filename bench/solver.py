@@ -79,6 +79,36 @@ def matmul_figures(X: np.ndarray, Y: np.ndarray, reps: int) -> dict:
     return {"matmul_s": t, "gflops": gflops, "two_products_s": 2.0 * 2.0 * n * n * h / gflops / 1e9}
 
 
+def _stamper(stamps: list):
+    return lambda *args: stamps.append(time.perf_counter())
+
+
+def interleaved_per_iteration(C, n: int, tau: float, X0, Y0, blocks: int, iters: int) -> dict:
+    """Per-iteration time of ours next to the two N x N x h products, measured alternately
+    (blocks of ``iters`` L-BFGS iterations, then as many pairs of products) so that both see
+    the same machine load; medians over the blocks."""
+    ratios, per_iter, two = [], [], []
+    for _ in range(blocks):
+        stamps: list[float] = []
+        solve(C, n, tau, X0=X0, Y0=Y0, max_iter=iters, callback=_stamper(stamps))
+        it_s = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+        t = time.perf_counter()
+        for _ in range(iters):
+            X0 @ Y0.T
+            X0 @ Y0.T
+        tw = (time.perf_counter() - t) / iters
+        per_iter.append(it_s)
+        two.append(tw)
+        ratios.append(it_s / tw)
+    return {
+        "per_iter_s": float(np.median(per_iter)),
+        "two_products_s": float(np.median(two)),
+        "ratio": float(np.median(ratios)),
+        "blocks": blocks,
+        "iters": iters,
+    }
+
+
 def run_ours(C, n: int, tau: float, X0, Y0, cap: float) -> dict:
     trace: list[tuple[float, float, float]] = []
     t0 = time.perf_counter()
@@ -149,17 +179,67 @@ def time_to(trace, level: float) -> float | None:
     return None
 
 
-def bench_size(n: int, h: int, tau: float, cap_ours: float, cap_adam: float, lrs) -> dict:
+def _progress_line(r: dict, mm: dict) -> None:
+    t, f, g = r["trace"][-1]
+    print(
+        f"  [done] {r['name']}: {r['iterations']} iterations in {t:.1f} s "
+        f"({r['per_iter_s'] / mm['two_products_s']:.2f}x two products per iteration), "
+        f"final loss {f:.12g}, grad {g:.2e} [{r['message']}]",
+        flush=True,
+    )
+
+
+def bench_size(
+    n: int,
+    h: int,
+    tau: float,
+    cap_ours: float,
+    cap_adam: float,
+    lrs,
+    partial=None,
+    per_iter_only: bool = False,
+) -> dict:
     C = Unconstrained(h)
     X0, Y0 = C.random_point(n, rng=0)
     reps = 20 if n <= 1024 else 3
     mm = matmul_figures(X0, Y0, reps)
     kernel = _median_time(lambda: loss_and_grad(X0, Y0, tau), reps)
+    inter = interleaved_per_iteration(C, n, tau, X0, Y0, 5, 50 if n <= 1024 else 5)
+    print(
+        f"  per iteration {inter['per_iter_s'] * 1e3:.3f} ms vs two products "
+        f"{inter['two_products_s'] * 1e3:.3f} ms, measured alternately: {inter['ratio']:.2f}x",
+        flush=True,
+    )
+    if per_iter_only:
+        return {
+            "n": n,
+            "h": h,
+            "tau": tau,
+            "threads": _THREADS,
+            "matmul": mm,
+            "kernel_s": kernel,
+            "interleaved": inter,
+        }
     runs = [run_ours(C, n, tau, X0, Y0, cap_ours)]
+    _progress_line(runs[-1], mm)
     release_workspace()
     mm_mid = matmul_figures(X0, Y0, reps)  # throughput again, between the runs
     for lr in lrs:
+        if partial is not None:  # what is done survives an interrupted run
+            partial(
+                {
+                    "n": n,
+                    "h": h,
+                    "tau": tau,
+                    "threads": _THREADS,
+                    "matmul": mm,
+                    "matmul_between_runs": mm_mid,
+                    "kernel_s": kernel,
+                    "runs": runs,
+                }
+            )
         runs.append(run_adam(n, tau, X0, Y0, lr, cap_adam))
+        _progress_line(runs[-1], mm)
     return _derive(
         {
             "n": n,
@@ -169,6 +249,7 @@ def bench_size(n: int, h: int, tau: float, cap_ours: float, cap_adam: float, lrs
             "matmul": mm,
             "matmul_between_runs": mm_mid,
             "kernel_s": kernel,
+            "interleaved": inter,
             "runs": runs,
         }
     )
@@ -236,6 +317,7 @@ def report(res: dict) -> None:
             print(f"  ratio baseline/ours, time {label}: > {lower:.1f} (no Adam run got there)")
         else:
             print(f"  ratio baseline/ours, time {label}: undefined (ours did not get there)")
+    sys.stdout.flush()
 
 
 def main(argv=None) -> int:
@@ -247,6 +329,11 @@ def main(argv=None) -> int:
     p.add_argument("--lrs", default="1e-3,3e-3,1e-2", help="Adam learning rates")
     p.add_argument("--json", help="write all figures (with traces) to this file")
     p.add_argument("--report", help="print the report of a JSON written by --json, and exit")
+    p.add_argument(
+        "--per-iter-only",
+        action="store_true",
+        help="only the per-iteration vs matrix-product figures (no long runs)",
+    )
     args = p.parse_args(argv)
     if args.report:
         for res in json.loads(Path(args.report).read_text()):
@@ -263,12 +350,23 @@ def main(argv=None) -> int:
         f"torch {torch.__version__}; load average {os.getloadavg()}"
     )
     results = []
+
+    def save(current=None):
+        if args.json:
+            Path(args.json).write_text(json.dumps(results + ([current] if current else [])))
+
     for (n, h), cap in zip(sizes, caps, strict=True):
-        res = bench_size(n, h, args.tau, cap, cap, lrs)
+        print(f"N = {n}, h = {h}: running (cap {cap:g} s per run)", flush=True)
+        res = bench_size(
+            n, h, args.tau, cap, cap, lrs, partial=save, per_iter_only=args.per_iter_only
+        )
+        if args.per_iter_only:
+            results.append(res)
+            save()
+            continue
         report(res)
         results.append(res)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results))
+        save()
     return 0
 
 
