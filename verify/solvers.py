@@ -59,12 +59,14 @@ FEAS_TOL = 1e-12
 def loss_and_grad(X: np.ndarray, Y: np.ndarray, tau: float) -> tuple[float, np.ndarray, np.ndarray]:
     """Symmetric InfoNCE and its Euclidean gradient, fast float64 kernel (no validation).
 
-    With E = exp((X Y^T - 1) / tau) (entries in [e^{-2/tau}, 1], so no overflow and, for
-    2 / tau <= 600, no underflow in float64), r = E 1, c = E^T 1:
-    L = (1/N) sum_i [log r_i + log c_i] + 2 / tau - (2 / (N tau)) sum_i x_i . y_i,
-    G = (diag(1/r) E + E diag(1/c) - 2 I) / (N tau), dL/dX = G Y, dL/dY = G^T X
-    (the formulas of verify.objective, THEORY.md §1, with one exponential per entry).
-    For 2 / tau > 600 it defers to :func:`verify.objective.infonce_and_grad`.
+    With E = exp(X Y^T / tau) (entries in [e^{-1/tau}, e^{1/tau}] for unit rows, so for
+    1 / tau <= 300 neither overflow nor underflow in float64), r = E 1, c = E^T 1:
+    L = (1/N) sum_i [log r_i + log c_i] - (2 / (N tau)) sum_i x_i . y_i,
+    G = (diag(1/r) E + E diag(1/c) - 2 I) / (N tau) = E o (a 1^T + 1 b^T) - 2 I / (N tau)
+    with a = 1 / (N tau r), b = 1 / (N tau c); dL/dX = G Y, dL/dY = G^T X
+    (the formulas of verify.objective, THEORY.md §1). One exponential per entry and three
+    N x N x h products, the minimum for the loss and both gradients.
+    For 1 / tau > 300 it defers to :func:`verify.objective.infonce_and_grad`.
     """
     return _loss_grad_numpy(X, Y, float(tau))
 
@@ -90,21 +92,18 @@ def release_workspace() -> None:
 def _loss_grad_numpy(X: np.ndarray, Y: np.ndarray, tau: float):
     n = X.shape[0]
     inv = 1.0 / tau
-    if 2.0 * inv > 600.0:
+    if inv > 300.0:
         return infonce_and_grad(X, Y, tau)
     Z, P = _workspace(n)
     np.matmul(X * inv, Y.T, out=Z)
-    Z -= inv
     np.exp(Z, out=Z)
     r = Z.sum(axis=1)
     c = Z.sum(axis=0)
     diag = np.einsum("ij,ij->i", X, Y)
-    loss = float((np.log(r).sum() + np.log(c).sum()) / n + 2.0 * inv - 2.0 * inv * diag.mean())
-    ar = 1.0 / (n * tau * r)
-    ac = 1.0 / (n * tau * c)
-    np.multiply(Z, ar[:, None], out=P)
-    Z *= ac[None, :]
-    Z += P
+    loss = float((np.log(r).sum() + np.log(c).sum()) / n - 2.0 * inv * diag.mean())
+    # E o (a 1^T + 1 b^T) in two passes over N x N (write P, then Z *= P)
+    np.add((1.0 / (n * tau * r))[:, None], (1.0 / (n * tau * c))[None, :], out=P)
+    Z *= P
     k = 2.0 / (n * tau)
     gX = Z @ Y
     gX -= k * Y
@@ -133,10 +132,7 @@ def _loss_grad_torch(X, Y, tau: float):
     loss = float((r.log().sum() + c.log().sum()) / n + 2.0 * inv - 2.0 * inv * diag.mean())
     ar = 1.0 / (n * tau * r)
     ac = 1.0 / (n * tau * c)
-    P = Z * ar[:, None]
-    Z *= ac[None, :]
-    Z += P
-    del P
+    Z *= ar[:, None] + ac[None, :]
     k = 2.0 / (n * tau)
     gX = Z @ Y - k * Y
     gY = Z.T @ X - k * X
