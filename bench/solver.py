@@ -320,9 +320,19 @@ def _derive(res: dict) -> dict:
         )
     res["common_level"] = level
     res["ratio_common"] = _ratio(runs[0]["time_to_common_level"], runs[1:], "time_to_common_level")
+    best_run = min(runs, key=lambda r: min(f for _, f, _ in r["trace"]))
+    if best_run["time_to_own_final"] is None:  # the best value is not a converged minimum
+        for r in runs:
+            r["time_to_target"] = None
     res["ratio_best"] = _ratio(runs[0]["time_to_target"], runs[1:], "time_to_target")
     res["ratio_own"] = _ratio(runs[0]["time_to_own_final"], runs[1:], "time_to_own_final")
     return res
+
+
+def runs_unconverged(res: dict) -> bool:
+    """True when the run holding the best value found had not converged."""
+    best_run = min(res["runs"], key=lambda r: min(f for _, f, _ in r["trace"]))
+    return best_run["time_to_own_final"] is None
 
 
 def _fmt_t(t) -> str:
@@ -363,6 +373,11 @@ def report(res: dict) -> None:
             print(f"  ratio baseline/ours, time {label}: {ratio:.1f}")
         elif lower is not None:
             print(f"  ratio baseline/ours, time {label}: > {lower:.1f} (no Adam run got there)")
+        elif key == "ratio_best" and runs_unconverged(res):
+            print(
+                f"  ratio baseline/ours, time {label}: undefined (the best value found "
+                "comes from a run that had not converged)"
+            )
         else:
             print(f"  ratio baseline/ours, time {label}: undefined (ours did not get there)")
     sys.stdout.flush()

@@ -113,8 +113,10 @@ def _loss_grad_numpy(X: np.ndarray, Y: np.ndarray, tau: float):
 
 
 def _loss_grad_torch(X, Y, tau: float):
-    """Torch twin of :func:`loss_and_grad` (same formulas); chunked reference beyond 2^28
-    entries or when exp((S - 1) / tau) could underflow in the working precision."""
+    """Torch twin of :func:`loss_and_grad` (same formulas, but with E = exp((S - 1) / tau),
+    entries <= 1, so that float32 cannot overflow; the shift cancels in G and adds 2 / tau
+    to L); chunked reference beyond 2^28 entries or when E could underflow in the working
+    precision."""
     import torch
 
     n = X.shape[0]
