@@ -244,36 +244,23 @@ def bench_size(
     runs = [run_ours(C, n, tau, X0, Y0, cap_ours)]
     _progress_line(runs[-1], mm)
     release_workspace()
-    mm_mid = matmul_figures(X0, Y0, reps)  # throughput again, between the runs
+    record = {
+        "n": n,
+        "h": h,
+        "tau": tau,
+        "threads": _THREADS,
+        "matmul": mm,
+        "matmul_between_runs": matmul_figures(X0, Y0, reps),  # throughput between the runs
+        "kernel_s": kernel,
+        "interleaved": inter,
+        "runs": runs,
+    }
     for lr in lrs:
         if partial is not None:  # what is done survives an interrupted run
-            partial(
-                {
-                    "n": n,
-                    "h": h,
-                    "tau": tau,
-                    "threads": _THREADS,
-                    "matmul": mm,
-                    "matmul_between_runs": mm_mid,
-                    "kernel_s": kernel,
-                    "runs": runs,
-                }
-            )
+            partial(record)
         runs.append(run_adam(n, tau, X0, Y0, lr, _adam_cap(cap_adam, runs[0])))
         _progress_line(runs[-1], mm)
-    return _derive(
-        {
-            "n": n,
-            "h": h,
-            "tau": tau,
-            "threads": _THREADS,
-            "matmul": mm,
-            "matmul_between_runs": mm_mid,
-            "kernel_s": kernel,
-            "interleaved": inter,
-            "runs": runs,
-        }
-    )
+    return _derive(record)
 
 
 def _adam_cap(cap: float | str, ours: dict) -> float:
@@ -383,6 +370,13 @@ def report(res: dict) -> None:
     sys.stdout.flush()
 
 
+def _float_arg(p: argparse.ArgumentParser, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        p.error(f"--adam-caps: each cap must be a positive number or '<k>x', got {text!r}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--threads", type=int, default=1)
@@ -419,8 +413,15 @@ def main(argv=None) -> int:
     adam_caps = (
         caps
         if args.adam_caps is None
-        else [c if c.endswith("x") else float(c) for c in args.adam_caps.split(",")]
+        else [c if c.endswith("x") else _float_arg(p, c) for c in args.adam_caps.split(",")]
     )
+    for c in adam_caps:
+        try:
+            v = float(c[:-1]) if isinstance(c, str) else c
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            p.error(f"--adam-caps: each cap must be a positive number or '<k>x', got {c!r}")
     if len(adam_caps) != len(sizes):
         p.error("--adam-caps needs one value per size")
     grids = [[float(v) for v in g.split(",")] for g in args.lrs.split("/")]

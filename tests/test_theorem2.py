@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import pytest
+from _finite_n_controls import assert_finite_n_controls_refuted
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -200,10 +201,4 @@ def test_finite_n_branches(verdicts) -> None:
 
 def test_finite_n_negative_controls_refuted(verdicts) -> None:
     vs, _ = verdicts
-    ctrls = [v for v in vs if v.reading == "finite_n" and v.negative_control]
-    assert len(ctrls) == 3
-    assert all(v.status == Status.REFUTED for v in ctrls), [v.detail for v in ctrls]
-    tie_ctrl = next(v for v in ctrls if "tie" in v.claim)
-    assert abs(tie_ctrl.measured["flip_margin"]) > 1e3 * RES
-    flip_ctrl = next(v for v in ctrls if "boundary flip" in v.claim)
-    assert flip_ctrl.measured["interior_points"] > 0
+    assert_finite_n_controls_refuted(vs, RES)
