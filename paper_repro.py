@@ -40,19 +40,19 @@ FIGURES = (
 
 
 def _check_step(name: str, quick: bool) -> list[dict]:
-    from theorems import run_checks
+    from modgap.theorems import run_checks
 
     return [v.to_dict() for v in run_checks([name], quick=quick)]
 
 
 def _figure_step(module: str, out_dir: str, quick: bool) -> list[str]:
-    mod = importlib.import_module(f"figures.{module}")
+    mod = importlib.import_module(f"modgap.figures.{module}")
     return [str(p) for p in mod.make(out_dir, quick=quick)]
 
 
 def _table_step(path: str | None, label: str) -> dict:
-    from figures._data import real_embeddings
-    from verify.alignment_comparison import compare_alignments
+    from modgap.figures._data import real_embeddings
+    from modgap.verify.alignment_comparison import compare_alignments
 
     X, Y, source = real_embeddings(path)
     return {"label": label, "source": source, "rows": compare_alignments(X, Y)}
@@ -72,7 +72,7 @@ def _versions() -> dict[str, str]:
 
 def verdict_table(verdicts: list[dict]) -> str:
     """Markdown table: id, reading, claim, verdict, key numbers (negative controls marked)."""
-    from theorems.verdict import summarize
+    from modgap.theorems.verdict import summarize
 
     lines = [
         "| id | reading | claim | verdict | key numbers |",
@@ -117,7 +117,7 @@ def alignment_table(table: dict) -> str:
 
 def build_steps(args) -> list:
     from modgap.pipeline import Step
-    from theorems import REGISTRY
+    from modgap.theorems import REGISTRY
 
     fig_dir = str(Path(args.out) / "figures")
     steps = [
@@ -128,7 +128,7 @@ def build_steps(args) -> list:
         Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
         for m in FIGURES
     ]
-    from figures._data import liang_clip_available
+    from modgap.figures._data import liang_clip_available
 
     if args.embeddings:
         sources = list(args.embeddings)
@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="recompute every step")
     args = parser.parse_args(argv)
 
-    from modgap.atomic import write_json, write_text
     from modgap.pipeline import Pipeline
+    from modgap.verify.atomic import write_json, write_text
 
     t0 = time.perf_counter()
     pipe = Pipeline(args.out, use_cache=not args.no_cache)

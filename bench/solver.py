@@ -60,8 +60,8 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from verify.constraints import Unconstrained  # noqa: E402
-from verify.solvers import loss_and_grad, release_workspace, solve  # noqa: E402
+from modgap.verify.constraints import Unconstrained  # noqa: E402
+from modgap.verify.solvers import loss_and_grad, release_workspace, solve  # noqa: E402
 
 TARGET_LOSS = 1e-8
 TARGET_GRAD = 1e-6

@@ -19,7 +19,7 @@ def real_embeddings(path: str | Path | None = None) -> tuple[np.ndarray, np.ndar
 
     ``path`` is a file, None (the default order above) or "demo" (the bundled demo).
     """
-    from verify.embeddings_io import load_paired_embeddings
+    from modgap.verify.embeddings_io import load_paired_embeddings
 
     if path == "demo":
         return _demo()
@@ -39,13 +39,13 @@ def liang_clip_available() -> bool:
 
 
 def _demo() -> tuple[np.ndarray, np.ndarray, str]:
-    from verify.datasets import load_demo
+    from modgap.verify.datasets import load_demo
 
     X, Y, meta = load_demo()
     return _unit(X), _unit(Y), f"bundled demo ({meta.get('dataset', 'demo')})"
 
 
 def _unit(A) -> np.ndarray:
-    from verify.geometry import normalize_rows
+    from modgap.verify.geometry import normalize_rows
 
     return normalize_rows(np.asarray(A, dtype=np.float64))

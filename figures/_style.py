@@ -2,7 +2,7 @@
 
 Sizes follow a two-column paper: one column is 3.4 in wide; fonts are 8 pt so that figures
 stay readable at column width. Figures are saved as PNG (300 dpi) and PDF, each written to
-a temporary name and renamed (modgap.atomic), so no half-written figure is ever left.
+a temporary name and renamed (modgap.verify.atomic), so no half-written figure is ever left.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from modgap.atomic import atomic_path  # noqa: E402
+from modgap.verify.atomic import atomic_path  # noqa: E402
 
 COLUMN_WIDTH = 3.4
 PAGE_WIDTH = 7.0

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from figures.fig3_pair_geometry import _great_circle
-from theorems.theorem1 import MEAN_TOL
-from verify.constraints import Cone, Subspace, Unconstrained
-from verify.geometry import orthogonal_complement, project_onto_cap, shared_space
-from verify.metrics import centre_angle
-from verify.solvers import solve
+from modgap.figures import _style
+from modgap.figures.fig3_pair_geometry import _great_circle
+from modgap.theorems.theorem1 import MEAN_TOL
+from modgap.verify.constraints import Cone, Subspace, Unconstrained
+from modgap.verify.geometry import orthogonal_complement, project_onto_cap, shared_space
+from modgap.verify.metrics import centre_angle
+from modgap.verify.solvers import solve
 
 NAME = "fig1_cor_constraints"
 

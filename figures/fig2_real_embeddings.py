@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from figures._data import real_embeddings
-from verify.metrics import centre_angle, modality_principal_angles, singular_value_spectrum
-from verify.similarity import cosine_distributions, joint_pca_map
+from modgap.figures import _style
+from modgap.figures._data import real_embeddings
+from modgap.verify.metrics import centre_angle, modality_principal_angles, singular_value_spectrum
+from modgap.verify.similarity import cosine_distributions, joint_pca_map
 
 NAME = "fig2_real_embeddings"
 

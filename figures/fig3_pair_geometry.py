@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from verify.geometry import (
+from modgap.figures import _style
+from modgap.verify.geometry import (
     hyperplanes_with_angle,
     principal_vectors,
     project_onto_subspace,

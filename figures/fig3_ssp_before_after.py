@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from figures._data import real_embeddings
-from figures.fig2_real_embeddings import density_panel
-from verify.alignment import SharedSpaceProjection
-from verify.metrics import centre_angle
+from modgap.figures import _style
+from modgap.figures._data import real_embeddings
+from modgap.figures.fig2_real_embeddings import density_panel
+from modgap.verify.alignment import SharedSpaceProjection
+from modgap.verify.metrics import centre_angle
 
 NAME = "fig3_ssp_before_after"
 

@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from theorems.theorem1 import MEAN_TOL, gap_observables
-from verify import population
-from verify.constraints import Subspace, SubspaceCone
-from verify.geometry import shared_space
-from verify.solvers import solve
+from modgap.figures import _style
+from modgap.theorems.theorem1 import MEAN_TOL, gap_observables
+from modgap.verify import population
+from modgap.verify.constraints import Subspace, SubspaceCone
+from modgap.verify.geometry import shared_space
+from modgap.verify.solvers import solve
 
 NAME = "fig4_gap_vs_phi"
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from figures.fig4_gap_vs_phi import legend_below
-from theorems.theorem1 import SOLVER_FLOOR, fit_convergence
-from verify.constraints import Unconstrained
-from verify.population import theorem1_bound, uniform_finite_batch_correction
-from verify.solvers import solve
+from modgap.figures import _style
+from modgap.figures.fig4_gap_vs_phi import legend_below
+from modgap.theorems.theorem1 import SOLVER_FLOOR, fit_convergence
+from modgap.verify.constraints import Unconstrained
+from modgap.verify.population import theorem1_bound, uniform_finite_batch_correction
+from modgap.verify.solvers import solve
 
 NAME = "fig5_bound_convergence"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from verify.population import minimise_subspace, subspace_objective, subspace_objective_grid
+from modgap.figures import _style
+from modgap.verify.population import minimise_subspace, subspace_objective, subspace_objective_grid
 
 NAME = "fig6_population_landscape"
 

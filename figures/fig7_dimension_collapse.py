@@ -6,7 +6,7 @@ gap", the centre angle Delta_theta converging to the angle phi between the subsp
 come from theorems.dimension_collapse.sweep (towers trained with InfoNCE, outputs confined to
 k-dim subspaces A, B of R^h with principal angles (0, ..., 0, phi), the "shared"
 configuration; k = h - 1 is the paper's pair of hyperplanes) and the unconstrained control
-from theorems.dimension_collapse.control, with the settings of that module's run()
+from modgap.theorems.dimension_collapse.control, with the settings of that module's run()
 (QUICK_SETTINGS / FULL_SETTINGS). Panels: (a) the centre angle where the centre is defined
 (both means longer than the sampling floor 3 / sqrt(N)), and otherwise the raw angle between
 the means, marked as such; (b) pair angles, maximum and mean; (c) centroid distance after
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from figures import _style
-from figures.fig4_gap_vs_phi import paper_line, phi_axis
-from theorems import dimension_collapse as dc
+from modgap.figures import _style
+from modgap.figures.fig4_gap_vs_phi import paper_line, phi_axis
+from modgap.theorems import dimension_collapse as dc
 
 NAME = "fig7_dimension_collapse"
 PHI_LABEL_K = "imposed phi (deg)"

@@ -52,7 +52,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from verify.twotower import train_two_towers  # noqa: E402
+from modgap.verify.twotower import train_two_towers  # noqa: E402
 
 VIEWS = {
     "x": ("fou", "76 Fourier coefficients of the character shapes (contour)"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from theorems.verdict import Status
+from modgap.theorems.verdict import Status
 
 
 def assert_finite_n_controls_refuted(vs, resolution: float) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verify import metrics
-from verify.alignment import (
+from modgap.verify import metrics
+from modgap.verify.alignment import (
     OPERATORS,
     Centring,
     HyperplaneRotation,
@@ -23,7 +23,7 @@ from verify.alignment import (
     Translation,
     principal_basis,
 )
-from verify.geometry import principal_angles, random_rotation
+from modgap.verify.geometry import principal_angles, random_rotation
 
 
 def planted(n: int, d: int, c: int, phi: float, seed: int, scales=None):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from verify.alignment import Translation
-from verify.alignment_comparison import compare_alignments, default_operators
+from modgap.verify.alignment import Translation
+from modgap.verify.alignment_comparison import compare_alignments, default_operators
 
 
 def _planted(n=300, h=12, phi=0.8, seed=0):

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from modgap.atomic import atomic_path, write_json, write_text
+from modgap.verify.atomic import atomic_path, write_json, write_text
 
 
 def test_write_and_mode(tmp_path):

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from verify.certificates import certify, gram_lower_bound
-from verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
-from verify.objective import infonce
-from verify.solvers import solve
+from modgap.verify.certificates import certify, gram_lower_bound
+from modgap.verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
+from modgap.verify.objective import infonce
+from modgap.verify.solvers import solve
 
 TAU = 0.5
 

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from modgap.cli import main
-from verify import metrics
-from verify.analysis import analyze_embeddings
-from verify.geometry import random_rotation
+from modgap.main import main
+from modgap.verify import metrics
+from modgap.verify.analysis import analyze_embeddings
+from modgap.verify.geometry import random_rotation
 
 
 def unit(Z):
@@ -194,7 +194,7 @@ def test_analyze_json_not_written_on_error(captions, capsys):
 
 
 def test_analyze_demo(capsys):
-    datasets = pytest.importorskip("verify.datasets")
+    datasets = pytest.importorskip("modgap.verify.datasets")
     try:
         datasets.load_demo()
     except (FileNotFoundError, AttributeError) as exc:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from modgap.cli import main
+from modgap.main import main
 
 
 def simplex_loss(n: int, tau: float) -> float:

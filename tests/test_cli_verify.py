@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import theorems
-from modgap.cli import main
+from modgap import theorems
 from modgap.commands import verify as verify_cmd
-from theorems import corollary3
-from theorems.verdict import Status, Verdict
+from modgap.main import main
+from modgap.theorems import corollary3
+from modgap.theorems.verdict import Status, Verdict
 
 REQUIRED_KEYS = {
     "id",
@@ -137,7 +137,7 @@ def test_entry_point_subprocess(tmp_path):
 
 
 def test_summarize_prefers_scalars_then_detail():
-    from theorems.verdict import summarize
+    from modgap.theorems.verdict import summarize
 
     assert summarize({"measured": {"a": 1.23456, "t": [{"x": 1}], "b": [1, 2, 3, 4]}}) == (
         "a=1.235; b=[1, 2, 3, ...]"

@@ -12,9 +12,9 @@ import math
 import numpy as np
 import pytest
 
-from verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
-from verify.geometry import project_onto_cap
-from verify.objective import infonce, infonce_and_grad
+from modgap.verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
+from modgap.verify.geometry import project_onto_cap
+from modgap.verify.objective import infonce, infonce_and_grad
 
 TAU = 0.5
 E6 = np.eye(6)

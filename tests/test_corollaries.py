@@ -12,11 +12,11 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theorems import corollary2, corollary3, corollary4
-from theorems.statements import planted_pairs, subspace_frame, subspace_optimum
-from theorems.verdict import Status
-from verify.geometry import principal_angles, rotation_onto, subspaces_with_angles
-from verify.objective import infonce
+from modgap.theorems import corollary2, corollary3, corollary4
+from modgap.theorems.statements import planted_pairs, subspace_frame, subspace_optimum
+from modgap.theorems.verdict import Status
+from modgap.verify.geometry import principal_angles, rotation_onto, subspaces_with_angles
+from modgap.verify.objective import infonce
 
 # ----------------------------------------------------------------------------- helpers
 

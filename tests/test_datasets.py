@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verify.datasets import LIANG2022_NAMES, load_demo, load_liang2022
-from verify.metrics import centre_angle, centroid_distance, retrieval_recall
-from verify.objective import infonce
+from modgap.verify.datasets import LIANG2022_NAMES, load_demo, load_liang2022
+from modgap.verify.metrics import centre_angle, centroid_distance, retrieval_recall
+from modgap.verify.objective import infonce
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,9 +98,9 @@ def test_pyproject_ships_the_demo_files_as_package_data():
     import tomllib
 
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    patterns = cfg["tool"]["setuptools"]["package-data"]["modgap"]
+    patterns = cfg["tool"]["setuptools"]["package-data"]["modgap.verify"]
     assert "data/*.npz" in patterns and "data/*.json" in patterns
-    assert (ROOT / "modgap" / "data" / "demo_embeddings.npz").stat().st_size < 600_000
+    assert (ROOT / "verify" / "data" / "demo_embeddings.npz").stat().st_size < 600_000
 
 
 # ------------------------------------------------------------------ Liang et al. 2022

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from theorems import dimension_collapse as dc
-from theorems.verdict import Status, Verdict
-from verify.geometry import principal_vectors, shared_space
+from modgap.theorems import dimension_collapse as dc
+from modgap.theorems.verdict import Status, Verdict
+from modgap.verify.geometry import principal_vectors, shared_space
 
 
 @pytest.fixture(scope="module")

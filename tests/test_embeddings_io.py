@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from verify.embeddings_io import load_array, load_paired_embeddings, load_pairs
+from modgap.verify.embeddings_io import load_array, load_paired_embeddings, load_pairs
 
 
 @pytest.fixture

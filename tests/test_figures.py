@@ -20,7 +20,7 @@ MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF"}
 
 @pytest.mark.parametrize("module", FIGURES)
 def test_figure_writes_png_and_pdf(module, tmp_path):
-    mod = importlib.import_module(f"figures.{module}")
+    mod = importlib.import_module(f"modgap.figures.{module}")
     assert mod.NAME == module
     paths = mod.make(tmp_path, quick=True)
     assert sorted(p.suffix for p in paths) == [".pdf", ".png"]
@@ -35,6 +35,6 @@ def test_figure_writes_png_and_pdf(module, tmp_path):
 
 def test_every_figure_module_has_a_docstring_and_script_entry():
     for module in FIGURES:
-        mod = importlib.import_module(f"figures.{module}")
+        mod = importlib.import_module(f"modgap.figures.{module}")
         assert mod.__doc__ and "2510.03268" in mod.__doc__, module
         assert callable(mod.make), module

@@ -6,7 +6,7 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.geometry import (
+from modgap.verify.geometry import (
     hyperplanes_with_angle,
     normalize_rows,
     orthogonal_complement,

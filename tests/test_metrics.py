@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from verify import metrics as M
+from modgap.verify import metrics as M
 
 RNG_SEED = 20251003
 
@@ -624,7 +624,7 @@ def test_reference_values_on_liang_clip(liang_dir):
 def test_sampled_retrieval_equals_exhaustive_when_sample_is_everything_and_is_close_otherwise():
     """Sampled queries score against all candidates: with max_queries >= n it is the
     exhaustive value exactly; with fewer it is within 4 standard errors."""
-    from verify.metrics import retrieval_recall
+    from modgap.verify.metrics import retrieval_recall
 
     rng = np.random.default_rng(7)
     n, d = 3000, 16
@@ -644,7 +644,7 @@ def test_sampled_retrieval_equals_exhaustive_when_sample_is_everything_and_is_cl
 
 
 def test_sampled_retrieval_with_several_captions_matches_brute_force():
-    from verify.metrics import retrieval_recall
+    from modgap.verify.metrics import retrieval_recall
 
     rng = np.random.default_rng(8)
     n_img, d = 200, 8

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.objective import infonce, infonce_and_grad, infonce_and_grad_torch, infonce_torch
+from modgap.verify.objective import infonce, infonce_and_grad, infonce_and_grad_torch, infonce_torch
 
 
 def _unit(rng, n, h):

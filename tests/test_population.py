@@ -18,10 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify import population as P
-from verify import vmf
-from verify.geometry import rotation_onto
-from verify.objective import infonce
+from modgap.verify import population as P
+from modgap.verify import vmf
+from modgap.verify.geometry import rotation_onto
+from modgap.verify.objective import infonce
 
 Z_MC = 5.0
 

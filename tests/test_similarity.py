@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from verify.similarity import cosine_distributions, joint_pca_map
+from modgap.verify.similarity import cosine_distributions, joint_pca_map
 
 
 def _unit(rng, n, h):

@@ -13,9 +13,9 @@ import math
 import numpy as np
 import pytest
 
-from verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
-from verify.objective import infonce, infonce_and_grad
-from verify.solvers import loss_and_grad, solve
+from modgap.verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
+from modgap.verify.objective import infonce, infonce_and_grad
+from modgap.verify.solvers import loss_and_grad, solve
 
 TAU = 0.5
 

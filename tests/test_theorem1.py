@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theorems import theorem1 as T1
-from theorems.verdict import PAPER_CITATION, Status
-from verify import population as P
+from modgap.theorems import theorem1 as T1
+from modgap.theorems.verdict import PAPER_CITATION, Status
+from modgap.verify import population as P
 
 
 @pytest.fixture(scope="module")

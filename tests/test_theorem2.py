@@ -26,11 +26,11 @@ from _finite_n_controls import assert_finite_n_controls_refuted
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theorems import theorem2 as T2
-from theorems.verdict import Status
-from verify import population as P
-from verify.constraints import Cone
-from verify.objective import infonce
+from modgap.theorems import theorem2 as T2
+from modgap.theorems.verdict import Status
+from modgap.verify import population as P
+from modgap.verify.constraints import Cone
+from modgap.verify.objective import infonce
 
 RES = T2.LOSS_RESOLUTION
 

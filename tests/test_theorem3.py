@@ -30,11 +30,11 @@ from _finite_n_controls import assert_finite_n_controls_refuted
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theorems import theorem3 as T3
-from theorems.verdict import Status
-from verify import population as P
-from verify.constraints import SubspaceCone
-from verify.objective import infonce
+from modgap.theorems import theorem3 as T3
+from modgap.theorems.verdict import Status
+from modgap.verify import population as P
+from modgap.verify.constraints import SubspaceCone
+from modgap.verify.objective import infonce
 
 RES = T3.LOSS_RESOLUTION
 

@@ -10,10 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from theorems import theorem4
-from theorems.statements import shared_space_measurements, subspace_frame
-from theorems.verdict import Status
-from verify.geometry import hyperplanes_with_angle
+from modgap.theorems import theorem4
+from modgap.theorems.statements import shared_space_measurements, subspace_frame
+from modgap.theorems.verdict import Status
+from modgap.verify.geometry import hyperplanes_with_angle
 
 
 def _explicit_frame(h: int, phi: float):
@@ -138,7 +138,7 @@ def test_check_quick_verdicts_and_controls():
 
 def test_unconverged_solver_gives_inconclusive(monkeypatch):
     """A solver that did not converge must not yield CONFIRMED (nor a refuted control)."""
-    import theorems.statements as statements
+    import modgap.theorems.statements as statements
 
     real = statements.subspace_optimum(4, 16, 0.1, 0.6)
 

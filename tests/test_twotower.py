@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from verify.geometry import subspaces_with_angles
-from verify.objective import infonce
-from verify.twotower import plateaued, symmetric_infonce, train_two_towers
+from modgap.verify.geometry import subspaces_with_angles
+from modgap.verify.objective import infonce
+from modgap.verify.twotower import plateaued, symmetric_infonce, train_two_towers
 
 
 def _planted_views(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

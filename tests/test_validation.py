@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from verify._validation import (
+from modgap.verify._validation import (
     as_matrix,
     as_unit_rows,
     check_angle,

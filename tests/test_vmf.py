@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from verify import vmf
+from modgap.verify import vmf
 
 RTOL = 1e-10
 N_SE = 5.0  # Monte Carlo tolerance: 5 standard errors of the MC mean

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify.geometry import subspaces_with_angles
-from verify.objective import infonce
+from modgap.verify.geometry import subspaces_with_angles
+from modgap.verify.objective import infonce
 
 from .statements import (
     best_aligned_partner,

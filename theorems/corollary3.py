@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify.alignment import HyperplaneRotation
-from verify.geometry import rotation_onto, subspaces_with_angles
+from modgap.verify.alignment import HyperplaneRotation
+from modgap.verify.geometry import rotation_onto, subspaces_with_angles
 
 from .statements import (
     SubspaceFrame,

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify.alignment import SharedSpaceProjection
-from verify.geometry import principal_angles
-from verify.metrics import centre_angle
+from modgap.verify.alignment import SharedSpaceProjection
+from modgap.verify.geometry import principal_angles
+from modgap.verify.metrics import centre_angle
 
 from .statements import (
     CENTRE_TOL,

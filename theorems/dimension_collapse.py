@@ -100,8 +100,8 @@ from typing import Any
 
 import numpy as np
 
-from verify._validation import as_matrix, check_angle, check_int_in_range, check_positive
-from verify.geometry import (
+from modgap.verify._validation import as_matrix, check_angle, check_int_in_range, check_positive
+from modgap.verify.geometry import (
     principal_angles,
     principal_vectors,
     project_onto_subspace,
@@ -109,13 +109,13 @@ from verify.geometry import (
     shared_space,
     subspaces_with_angles,
 )
-from verify.metrics import (
+from modgap.verify.metrics import (
     centre_angle,
     centroid_distance,
     modality_principal_angles,
     pair_angle_summary,
 )
-from verify.twotower import train_two_towers
+from modgap.verify.twotower import train_two_towers
 
 from .statements import decide
 from .verdict import PAPER_CITATION, Status, Verdict
@@ -275,7 +275,7 @@ def measure(X, Y, QA=None, QB=None, *, n_boot: int = 200, seed: int = 0) -> dict
 
 
 def _default_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    from verify.datasets import load_demo
+    from modgap.verify.datasets import load_demo
 
     X, Y, _ = load_demo("train")
     if n > X.shape[0]:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from verify.geometry import hyperplanes_with_angle, principal_vectors, shared_space
-from verify.metrics import centre_angle
+from modgap.verify.geometry import hyperplanes_with_angle, principal_vectors, shared_space
+from modgap.verify.metrics import centre_angle
 
 from .verdict import Status
 
@@ -176,8 +176,8 @@ def subspace_optimum(
     tol=1e-9)``, best of the seeds. Cached: Theorem 4 and Corollaries 2-4 measure the same
     optimum.
     """
-    from verify.constraints import Subspace
-    from verify.solvers import solve
+    from modgap.verify.constraints import Subspace
+    from modgap.verify.solvers import solve
 
     QA, QB = hyperplanes_with_angle(h, phi, seed=geometry_seed)
     result = solve(Subspace(QA, QB), n, tau, seeds=seeds, method="lbfgs", tol=1e-9)

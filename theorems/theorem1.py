@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify import metrics, population, vmf
+from modgap.verify import metrics, population, vmf
 
 from .verdict import PAPER_CITATION, Status, Verdict
 
@@ -445,8 +445,8 @@ def _fmt_conf(c: dict[str, Any]) -> str:
 
 
 def _solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, Any]]:
-    from verify.constraints import Unconstrained
-    from verify.solvers import solve
+    from modgap.verify.constraints import Unconstrained
+    from modgap.verify.solvers import solve
 
     B = population.theorem1_bound(h, tau)
     rows = []

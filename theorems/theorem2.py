@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify import population
+from modgap.verify import population
 
 from .theorem1 import angle_between, decision_tolerance, gap_observables
 from .verdict import PAPER_CITATION, Status, Verdict
@@ -473,7 +473,7 @@ def solve_branch(
     Returns (best SolveResult, summary dict: loss, converged, grad_norm, loss_spread over all
     starts, n_starts, n_at_best = starts within LOSS_RESOLUTION of the best, n_converged,
     best_start = 'random' or 'reflected'; all runs)."""
-    from verify.solvers import solve
+    from modgap.verify.solvers import solve
 
     runs = list(prior)
     if len(seeds):
@@ -501,9 +501,9 @@ def _finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     ``cfg['profile_seeds']`` in between, where L* is far above); Delta = 0 and pi
     cross-seeded with the reflection of each other's best point; optional variable-centre
     multi-start (``cfg['free_seeds']``)."""
-    from verify.constraints import Cone
-    from verify.objective import infonce
-    from verify.solvers import solve
+    from modgap.verify.constraints import Cone
+    from modgap.verify.objective import infonce
+    from modgap.verify.solvers import solve
 
     h, N, tau, alpha = st["h"], st["N"], st["tau"], st["alpha"]
     c0 = np.eye(h)[0]
@@ -628,8 +628,8 @@ def certify_branches(
     minimiser is then not unique in this reading at that N). The relaxation is exact only
     when its optimum has rank <= h, in practice N <= h (Cone) or h - 1 (SubspaceCone); beyond,
     the bound is loose and nothing is certified (reported with the reason)."""
-    from verify.certificates import certify
-    from verify.solvers import solve
+    from modgap.verify.certificates import certify
+    from modgap.verify.solvers import solve
 
     rows = []
     for st in settings:
@@ -888,7 +888,7 @@ def _setting_text(res: dict[str, Any]) -> str:
 
 
 def _cone_branches(st: dict[str, Any]) -> dict[str, Any]:
-    from verify.constraints import Cone
+    from modgap.verify.constraints import Cone
 
     return {
         name: Cone(st["h"], st["alpha"], centres=_fixed_centres(st["h"], d))

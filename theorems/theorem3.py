@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from verify import population
+from modgap.verify import population
 
 from .theorem1 import MEAN_TOL, angle_between, decision_tolerance, gap_observables
 from .theorem2 import (
@@ -498,8 +498,8 @@ def _compare_with_phi(obs: dict[str, Any], phi: float) -> dict[str, Any]:
 
 
 def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
-    from verify.constraints import Subspace
-    from verify.solvers import solve
+    from modgap.verify.constraints import Subspace
+    from modgap.verify.solvers import solve
 
     h, N, tau, phi = st["h"], st["N"], st["tau"], st["phi"]
     res = solve(
@@ -523,9 +523,9 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     claimed (c_y = b) and antipodal_b (c_y = -b) also start from each other's best point
     reflected in b (y -> y - 2 (y.b) b maps one feasible set onto the other); the boundary
     flip applied to the claimed optimum; optionally a variable-centre multi-start."""
-    from verify.constraints import SubspaceCone
-    from verify.objective import infonce
-    from verify.solvers import solve
+    from modgap.verify.constraints import SubspaceCone
+    from modgap.verify.objective import infonce
+    from modgap.verify.solvers import solve
 
     h, N, tau, phi, alpha = st["h"], st["N"], st["tau"], st["phi"], st["alpha"]
     QC = _shared_basis(h)
@@ -613,7 +613,7 @@ def _classify_cone(c: dict[str, Any]) -> None:
 
 
 def _cone_branches(st: dict[str, Any]) -> dict[str, Any]:
-    from verify.constraints import SubspaceCone
+    from modgap.verify.constraints import SubspaceCone
 
     out = {}
     for name in ("claimed", "antipodal_b"):

@@ -47,9 +47,9 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import linear_sum_assignment, minimize
 
-from verify import vmf
-from verify.geometry import hyperplanes_with_angle
-from verify.objective import infonce_and_grad
+from modgap.verify import vmf
+from modgap.verify.geometry import hyperplanes_with_angle
+from modgap.verify.objective import infonce_and_grad
 
 from .statements import (
     SubspaceFrame,

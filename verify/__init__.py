@@ -5,5 +5,3 @@ objective (symmetric InfoNCE), vmf (von Mises-Fisher facts), metrics (gap measur
 solvers and certificates (constrained minimisation and its global lower bounds),
 alignment (post-hoc operators: SSP, rotation, translation, removal, centring).
 """
-
-__version__ = "0.1.0"

@@ -85,9 +85,9 @@ def analyze_embeddings(
     """
     import numpy as np
 
-    from verify import metrics
-    from verify._validation import as_unit_rows
-    from verify.alignment import SharedSpaceProjection, principal_basis
+    from modgap.verify import metrics
+    from modgap.verify._validation import as_unit_rows
+    from modgap.verify.alignment import SharedSpaceProjection, principal_basis
 
     def unit(Z: Any, name: str) -> np.ndarray:
         dtype = np.float32 if getattr(Z, "dtype", None) == np.float32 else np.float64
@@ -207,7 +207,7 @@ def _paired_means(X: Any, Y: Any, pairs: Any, chunk: int = PAIR_CHUNK_ROWS) -> d
     """
     import numpy as np
 
-    from verify import metrics
+    from modgap.verify import metrics
 
     n = Y.shape[0]
     acc = {"cos": 0.0, "ang": 0.0, "l2i": 0.0, "align": 0.0}

@@ -1,6 +1,7 @@
 """Real paired embeddings available offline: the committed demo and the Liang et al. files.
 
-1. :func:`load_demo` -- the cached demo embeddings committed in ``modgap/data``
+1. :func:`load_demo` -- the cached demo embeddings committed in ``verify/data``
+   (installed as ``modgap/verify/data``)
    (``demo_embeddings.npz`` + ``demo_embeddings.json``), read through
    :mod:`importlib.resources`, so it works from a source checkout and from an installed
    wheel, with no network. They were produced once by ``scripts/build_demo_embeddings.py``:
@@ -45,7 +46,7 @@ __all__ = [
     "liang2022_root",
 ]
 
-DEMO_PACKAGE = "modgap"
+DEMO_PACKAGE = "modgap.verify"
 DEMO_NPZ = "data/demo_embeddings.npz"
 DEMO_JSON = "data/demo_embeddings.json"
 LIANG2022_NAMES = (

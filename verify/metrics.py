@@ -38,13 +38,13 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from verify._validation import (
+from modgap.verify._validation import (
     as_unit_rows,
     check_int_in_range,
     check_paired,
     check_positive,
 )
-from verify.geometry import principal_angles
+from modgap.verify.geometry import principal_angles
 
 __all__ = [
     "centroid_distance",

@@ -85,8 +85,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
-from verify import vmf
-from verify._validation import (
+from modgap.verify import vmf
+from modgap.verify._validation import (
     as_unit_rows,
     check_angle,
     check_int_in_range,
@@ -94,7 +94,7 @@ from verify._validation import (
     check_paired,
     check_positive,
 )
-from verify.objective import infonce
+from modgap.verify.objective import infonce
 
 __all__ = [
     "DROP",
@@ -737,7 +737,7 @@ def subspace_frame(h: int, phi: float) -> dict[str, np.ndarray]:
 
 @functools.lru_cache(maxsize=64)
 def _frame(h: int, phi: float) -> tuple[tuple[str, np.ndarray], ...]:
-    from verify.geometry import hyperplanes_with_angle
+    from modgap.verify.geometry import hyperplanes_with_angle
 
     QA, QB = hyperplanes_with_angle(h, phi)
     E = np.eye(h)

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from verify._validation import (
+from modgap.verify._validation import (
     as_array,
     as_matrix,
     check_int_in_range,

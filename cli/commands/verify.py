@@ -113,9 +113,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected checks; print the table; write JSON; return the exit code."""
-    from modgap.atomic import write_json
-    from theorems import REGISTRY, run_module
-    from theorems.verdict import PAPER_CITATION, summarize
+    from modgap.theorems import REGISTRY, run_module
+    from modgap.theorems.verdict import PAPER_CITATION, summarize
+    from modgap.verify.atomic import write_json
 
     available = list(REGISTRY)
     if args.list:

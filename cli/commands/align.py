@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_operator(args: argparse.Namespace) -> Any:
     """The verify.alignment operator for ``args.method`` (inputs normalised explicitly)."""
-    from verify import alignment
+    from modgap.verify import alignment
 
     m = args.method
     if args.k is not None and m not in ("ssp", "removal"):
@@ -87,7 +87,7 @@ def build_operator(args: argparse.Namespace) -> Any:
 def _gap(X: Any, Y: Any, pairs: Any, recall: bool) -> dict[str, Any]:
     import numpy as np
 
-    from verify import metrics
+    from modgap.verify import metrics
 
     ca = metrics.centre_angle(X, Y)
     Xp = X if pairs is None else X[pairs]
@@ -147,7 +147,7 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
     """Write (X, Y) atomically: .npy -> one (2, n, d) array; .npz -> keys x, y (, pairs)."""
     import numpy as np
 
-    from modgap.atomic import atomic_path
+    from modgap.verify.atomic import atomic_path
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -175,7 +175,7 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Load IN (and --fit), fit, transform, report before/after, write OUT atomically."""
-    from verify.embeddings_io import load_paired_embeddings
+    from modgap.verify.embeddings_io import load_paired_embeddings
 
     op = build_operator(args)
     data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     fit_data = data if args.fit is None else load_paired_embeddings(args.fit, min_rows=1)
     fit_name = args.input if args.fit is None else args.fit
 
-    from verify._validation import as_unit_rows
+    from modgap.verify._validation import as_unit_rows
 
     def unit(Z: Any, name: str) -> Any:
         return as_unit_rows(Z, name, normalize=True, dtype=Z.dtype)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verify.analysis import KS, MAX_QUERIES
+from modgap.verify.analysis import KS, MAX_QUERIES
 
 NAME = "analyze"
 HELP = (
@@ -189,14 +189,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.demo:
         try:
-            from verify.datasets import load_demo
+            from modgap.verify.datasets import load_demo
         except ImportError as exc:
             raise ValueError(f"--demo: the bundled demo dataset is not available ({exc})") from exc
         images, texts, meta = load_demo()
         pairs = None
         source = f"bundled demo ({meta.get('dataset', 'verify.datasets.load_demo')})"
     else:
-        from verify.embeddings_io import load_paired_embeddings
+        from modgap.verify.embeddings_io import load_paired_embeddings
 
         pe = load_paired_embeddings(args.file, args.file2, pairs=args.pairs)
         images, texts, pairs = pe.images, pe.texts, pe.pairs
@@ -205,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     # the loaded arrays are ours: normalise them in place (no second n x d copy)
     images = _normalise_in_place(images, "images")
     texts = _normalise_in_place(texts, "texts")
-    from verify.analysis import analyze_embeddings
+    from modgap.verify.analysis import analyze_embeddings
 
     rep = analyze_embeddings(
         images,
@@ -221,12 +221,12 @@ def run(args: argparse.Namespace) -> int:
     print(f"modgap analyze: {source}")
     print(format_report(rep, _pairing_text(rep["n_images"], rep["n_texts"], pairs)))
     if args.json:
-        from modgap.atomic import write_json
+        from modgap.verify.atomic import write_json
 
         write_json(args.json, rep)
         print(f"\nwrote {args.json}")
     if args.plots:
-        from figures.fig2_real_embeddings import make
+        from modgap.figures.fig2_real_embeddings import make
 
         paths = make(args.plots, quick=True, embeddings=args.file)
         print("wrote " + ", ".join(str(p) for p in paths))

@@ -1,5 +1,5 @@
 import sys
 
-from modgap.cli import main
+from modgap.main import main
 
 sys.exit(main())

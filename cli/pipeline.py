@@ -5,7 +5,7 @@ result. Results are cached under ``<out>/.cache/<name>-<hash>.json`` where the h
 the parameters, the package version and a fingerprint of the source code of verify/,
 theorems/ and figures/, so a rerun with the same parameters and code reuses them, any code
 change recomputes, and an interrupted run loses no finished step. Files a step writes
-must go through :mod:`modgap.atomic`, so no half-written file is ever left behind.
+must go through :mod:`modgap.verify.atomic`, so no half-written file is ever left behind.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from verify import __version__
-
-from .atomic import write_json
+from modgap import __version__
+from modgap.verify.atomic import write_json
 
 __all__ = ["Step", "StepOutcome", "Pipeline"]
 
@@ -30,9 +29,7 @@ __all__ = ["Step", "StepOutcome", "Pipeline"]
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """SHA-256 over the Python sources of the verify, theorems and figures packages."""
-    import figures
-    import theorems
-    import verify
+    from modgap import figures, theorems, verify
 
     digest = hashlib.sha256()
     for pkg in (verify, theorems, figures):

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _constraint(args):
-    from verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
+    from modgap.verify.constraints import Cone, Subspace, SubspaceCone, Unconstrained
 
     uses_phi = args.constraint in ("subspace", "subspace-cone")
     uses_alpha = args.constraint in ("cone", "subspace-cone")
@@ -108,7 +108,7 @@ def _write_atomic(path: str, text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve, optionally certify, and write/print the JSON record; returns 0."""
-    from verify.solvers import solve
+    from modgap.verify.solvers import solve
 
     if args.starts < 1:
         raise ValueError(f"--starts must be >= 1, got {args.starts}")
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     record["certificate_bound"] = None
     record["certificate"] = None
     if args.certify:
-        from verify.certificates import certify
+        from modgap.verify.certificates import certify
 
         cert = certify(res, constraint, args.tau)
         record["certificate_bound"] = cert["bound"]

@@ -12,7 +12,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from verify import __version__
+from modgap import __version__
 
 from . import commands
 
