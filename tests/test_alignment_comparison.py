@@ -27,14 +27,14 @@ def test_rows_and_planted_answers():
     assert set(rows) == set(default_operators())
     orig, ssp, rot = rows["original"], rows["+SSP"], rows["+Hyperplane rotation"]
     # Planted: pairs are misaligned before (Corollary 2) ...
-    assert orig["mean_pair_cosine"] < 1 - 1e-3
+    assert orig["gap"]["pair_cosine_mean"] < 1 - 1e-3
     # ... and perfectly aligned after SSP and after rotation (Corollaries 3 and 4).
-    assert ssp["mean_pair_cosine"] == pytest.approx(1.0, abs=1e-9)
+    assert ssp["gap"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-9)
     assert ssp["d_overlap"] == 10
-    assert rot["mean_pair_cosine"] == pytest.approx(1.0, abs=1e-9)
-    assert rot["i2t_r1"] == 1.0 and ssp["t2i_r1"] == 1.0
+    assert rot["gap"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-9)
+    assert rot["recall"]["i2t"]["1"] == 1.0 and ssp["recall"]["t2i"]["1"] == 1.0
     # Translation closes the centroid distance to first order.
-    assert rows["+Translation"]["centroid_distance"] < 0.1 * orig["centroid_distance"]
+    assert rows["+Translation"]["gap"]["centroid_distance"] < 0.1 * orig["gap"]["centroid_distance"]
 
 
 def test_holdout_uses_disjoint_rows_and_reports_errors_not_numbers():
@@ -47,7 +47,7 @@ def test_holdout_uses_disjoint_rows_and_reports_errors_not_numbers():
     W = np.hstack([np.zeros((40, 5)), rng.standard_normal((40, 5))])
     rows = compare_alignments(Z, W, normalize=True)
     ssp = next(r for r in rows if r["method"] == "+SSP")
-    assert "error" in ssp and "centre_angle_deg" not in ssp
+    assert "error" in ssp and "gap" not in ssp
 
 
 def test_ssp_overlap_from_dimension_counting_does_not_align_unpaired_data():
@@ -60,7 +60,7 @@ def test_ssp_overlap_from_dimension_counting_does_not_align_unpaired_data():
     )
     ssp = next(r for r in rows if r["method"] == "+SSP")
     assert ssp["d_overlap"] >= 15
-    assert abs(ssp["mean_pair_cosine"]) < 0.2
+    assert abs(ssp["gap"]["pair_cosine_mean"]) < 0.2
 
 
 def test_bad_input():

@@ -99,8 +99,10 @@ def test_unconstrained_reaches_the_simplex(method):
     assert res.loss_shifted == pytest.approx(res.loss - 2 * math.log(n), abs=1e-15)
     # the minimiser: x_i = y_i (to first order in the gradient), centred
     obs = res.observables()
-    assert obs["pair_angle_max_deg"] < 1e-3
-    assert obs["centroid_distance"] < 1e-8
+    assert obs.pair_angle_max < math.radians(1e-3)
+    assert obs.centroid_distance < 1e-8
+    # a centred optimum has no centre: the angle is undefined, with the reason
+    assert obs.centre_angle is None and "centre undefined" in obs.centre_undefined_reason
 
 
 def test_planted_optimum_is_converged_and_perturbed_one_is_not():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from modgap.theorems import theorem4
-from modgap.theorems.statements import shared_space_measurements, subspace_frame
 from modgap.theorems.verdict import Status
+from modgap.verify.frames import shared_space_measurements, subspace_frame
 from modgap.verify.geometry import hyperplanes_with_angle
 
 
@@ -124,7 +124,8 @@ def test_check_quick_verdicts_and_controls():
     assert any(v.negative_control for v in verdicts)
     for v in verdicts:
         assert v.id == "theorem4"
-        assert v.passed, (v.reading, v.claim, v.status, v.detail)
+        want = Status.REFUTED if v.negative_control else Status.CONFIRMED
+        assert v.status == want, (v.reading, v.claim, v.status, v.detail)
         if v.negative_control:
             assert v.status is Status.REFUTED
         d = v.to_dict()
@@ -138,16 +139,16 @@ def test_check_quick_verdicts_and_controls():
 
 def test_unconverged_solver_gives_inconclusive(monkeypatch):
     """A solver that did not converge must not yield CONFIRMED (nor a refuted control)."""
-    import modgap.theorems.statements as statements
+    import modgap.verify.frames as frames_mod
 
-    real = statements.subspace_optimum(4, 16, 0.1, 0.6)
+    real = frames_mod.subspace_optimum(4, 16, 0.1, 0.6)
 
     class NotConverged:
         X, Y = real.X, real.Y
         loss, grad_norm, n_iter, loss_spread = real.result.loss, 1e-3, 5, 0.0
         converged, message = False, "iteration limit"
 
-    fake = statements.SubspaceOptimum(real.frame, real.parameters, NotConverged())
+    fake = frames_mod.SubspaceOptimum(real.frame, real.parameters, NotConverged())
     monkeypatch.setattr(theorem4, "subspace_optimum", lambda *a, **k: fake)
     out = theorem4._finite_n_verdicts(True)
     assert [v.status for v in out] == [Status.INCONCLUSIVE, Status.INCONCLUSIVE]

@@ -37,18 +37,19 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from modgap.verify.geometry import subspaces_with_angles
-from modgap.verify.objective import infonce
-
-from .statements import (
+from modgap.verify.frames import (
     best_aligned_partner,
-    decide,
     planted_pairs,
     random_hyperplane_frames,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
 )
+from modgap.verify.geometry import subspaces_with_angles
+from modgap.verify.objective import infonce
+from modgap.verify.settings import FINITE_TOL, MEAN_ZERO, OUT_OF_C
+
+from .outcome import decide
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = ["ID", "CLAIM", "CITATION", "statement", "check", "pair_cosine_formula"]
@@ -60,12 +61,6 @@ CLAIM = (
     "aligned when phi > 0; with x_i = p_i + s_i a, y_i = p_i + s_i b (p_i in C, "
     "a . b = cos phi), x_i . y_i = 1 - s_i^2 (1 - cos phi)."
 )
-
-#: A pair counts as having a component outside C when |x_i . a| exceeds this.
-OUT_OF_C = 1e-3
-#: Formula error accepted at the solver optimum: the error is bounded by
-#: |P_C x - P_C y| + |s - t| (solver positions ~1e-7), far below the O(0.01-0.1) deficits.
-FINITE_TOL = 1e-6
 
 
 def pair_cosine_formula(s: Any, phi: float) -> np.ndarray:
@@ -361,8 +356,6 @@ SCOPE_FULL: tuple[tuple[int, int, float, float], ...] = (
     (6, 30, 0.3, 1.5),
     (6, 48, 0.5, 1.0),
 )
-#: |mean| below this counts as a vanishing mean at solver accuracy (centres undefined).
-MEAN_ZERO = 1e-6
 
 
 def _scope_run(h: int, n: int, tau: float, phi: float) -> dict[str, Any]:

@@ -33,18 +33,19 @@ import numpy as np
 import sympy as sp
 
 from modgap.verify.alignment import HyperplaneRotation
-from modgap.verify.geometry import rotation_onto, subspaces_with_angles
-
-from .statements import (
+from modgap.verify.frames import (
     SubspaceFrame,
-    decide,
     planted_pairs,
     random_hyperplane_frames,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
 )
-from .theorem4 import AGREE_TOL, FULL_SETTINGS, QUICK_SETTINGS
+from modgap.verify.geometry import rotation_onto, subspaces_with_angles
+from modgap.verify.settings import PLANTED_TOL, ROTATION_TOL
+
+from .outcome import decide
+from .subspace_settings import FULL_SETTINGS, QUICK_SETTINGS
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = ["ID", "CLAIM", "CITATION", "statement", "check", "plane_rotation"]
@@ -55,12 +56,6 @@ CLAIM = (
     "Hyperplane rotation (the rotation taking A onto B that fixes C) yields perfect "
     "alignment: R x_i = y_i for every pair."
 )
-
-#: Alignment accepted at the solver optimum: if P_C x, P_C y and the heights agree to
-#: AGREE_TOL each, |R x - y| <= 2 AGREE_TOL and 1 - R x . y <= 2 AGREE_TOL^2.
-ROTATION_TOL = 2.0 * AGREE_TOL**2
-#: Planted model / fitted operator: float64 rounding (SVD-estimated subspaces included).
-PLANTED_TOL = 1e-9
 
 
 def plane_rotation(frame: SubspaceFrame, alpha: float) -> np.ndarray:

@@ -35,18 +35,18 @@ import numpy as np
 import sympy as sp
 
 from modgap.verify.alignment import SharedSpaceProjection
-from modgap.verify.geometry import principal_angles
-from modgap.verify.metrics import centre_angle
-
-from .statements import (
-    CENTRE_TOL,
+from modgap.verify.frames import (
     SubspaceFrame,
-    decide,
     planted_pairs,
     random_hyperplane_frames,
     subspace_optimum,
 )
-from .theorem4 import AGREE_TOL, FULL_SETTINGS, QUICK_SETTINGS
+from modgap.verify.geometry import principal_angles
+from modgap.verify.metrics import centre_angle
+from modgap.verify.settings import AGREE_TOL, MIN_NORM, PLANTED_TOL
+
+from .outcome import decide
+from .subspace_settings import FULL_SETTINGS, QUICK_SETTINGS
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -67,10 +67,6 @@ CLAIM = (
     "alignment of every pair with P_C x_i != 0."
 )
 
-#: A row with |P_C x| below this has no SSP image (same threshold as verify.alignment).
-MIN_NORM = 1e-6
-#: Planted model / fitted operator: float64 rounding (SVD-estimated C included).
-PLANTED_TOL = 1e-9
 #: Tilt (radians) of the wrong shared space of the negative control.
 TILT = 0.5
 
@@ -142,7 +138,7 @@ def _misalignment(Xs: np.ndarray, Ys: np.ndarray) -> float:
 
 
 def _centre_angle_or_none(X: np.ndarray, Y: np.ndarray) -> float | None:
-    return centre_angle(X, Y, tol=CENTRE_TOL) if X.size else None
+    return centre_angle(X, Y, source="configuration") if X.size else None
 
 
 def _fitted(X: np.ndarray, Y: np.ndarray, keep: np.ndarray, QC: np.ndarray) -> dict[str, Any]:
@@ -192,7 +188,7 @@ def _planted_verdicts(quick: bool) -> list[Verdict]:
                 "max_misalignment_before": float(np.max(1 - np.sum(X * Y, axis=1))),
                 "max_misalignment_ssp": _misalignment(ssp["Xs"], ssp["Ys"]),
                 "max_misalignment_wrong_space": _misalignment(wrong["Xs"], wrong["Ys"]),
-                "centre_angle_before": centre_angle(X, Y, tol=CENTRE_TOL),
+                "centre_angle_before": centre_angle(X, Y, source="configuration"),
                 "centre_angle_before_predicted": float(np.arccos(np.clip(cos_pred, -1, 1))),
                 "centre_angle_before_direct": pred_before,
                 "centre_angle_after_ssp": _centre_angle_or_none(ssp["Xs"], ssp["Ys"]),
@@ -297,7 +293,7 @@ def _finite_verdicts(quick: bool) -> list[Verdict]:
                 "tolerance_implied_by_theorem4": (
                     ssp_tolerance(float(np.min(kept_norm))) if kept_norm.size else None
                 ),
-                "centre_angle_before": centre_angle(X, Y, tol=CENTRE_TOL),
+                "centre_angle_before": centre_angle(X, Y, source="configuration"),
                 "centre_angle_after_ssp": _centre_angle_or_none(ssp["Xs"], ssp["Ys"]),
                 **_fitted(X, Y, ssp["keep"], fr.QC),
             }

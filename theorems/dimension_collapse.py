@@ -115,9 +115,10 @@ from modgap.verify.metrics import (
     modality_principal_angles,
     pair_angle_summary,
 )
+from modgap.verify.settings import ANGLE_TOL
 from modgap.verify.twotower import train_two_towers
 
-from .statements import decide
+from .outcome import decide
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -145,8 +146,6 @@ CLAIM = (
     "'dimension collapse is the origin of the gap')."
 )
 
-#: Resolution of the comparisons with phi, radians (2.86 degrees); see the module docstring.
-ANGLE_TOL = 0.05
 
 #: Settings of run(quick=True): < 20 s on one thread. ``equal`` lists (k, phi_deg);
 #: ``extra_n`` lists (k, phi_deg, n) of shared runs at another sample size.
@@ -575,7 +574,14 @@ def _settings_summary(s: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(quick: bool = True) -> list[Verdict]:
-    """Run the dimension-collapse experiment and return its verdicts (module docstring).
+    """The verdicts of :func:`evidence` (module docstring)."""
+    return evidence(quick)["verdicts"]
+
+
+def evidence(quick: bool = True) -> dict[str, Any]:
+    """Run the dimension-collapse experiment: its verdicts and the data Fig. 7 draws
+    (``rows``: every trained run's observables, ``control``: the unconstrained towers,
+    ``settings``).
 
     quick=True: h = 4, k in {2, 3}, phi in {30, 60} deg (+ one 'equal' run, the control
     and the planted checks), well under 20 s on one thread; quick=False: h = 8,
@@ -741,4 +747,5 @@ def run(quick: bool = True) -> list[Verdict]:
             negative_control=True,
         )
     )
-    return verdicts
+    data = {"rows": rows, "control": ctrl, "settings": params}
+    return {"verdicts": verdicts, "data": data}

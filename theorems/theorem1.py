@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from modgap.verify import metrics, population, vmf
+from modgap.verify import population, vmf
+from modgap.verify.convergence import fit_convergence
+from modgap.verify.observables import gap_observables
+from modgap.verify.settings import (
+    CONFIGURATION_MEAN_FLOOR,
+    LIMIT_RESOLUTION,
+    SOLVER_FLOOR,
+    decision_tolerance,
+)
 
 from .verdict import PAPER_CITATION, Status, Verdict
 
@@ -42,13 +50,8 @@ __all__ = [
     "ID",
     "CLAIM",
     "CITATION",
-    "MEAN_TOL",
     "statement",
     "check",
-    "gap_observables",
-    "decision_tolerance",
-    "angle_between",
-    "fit_convergence",
     "population_check",
     "finite_n_check",
 ]
@@ -62,15 +65,6 @@ CLAIM = (
     "(THEORY.md §3, Theorem 1)."
 )
 
-#: A modality mean shorter than this is treated as zero: its direction (the centre) is then
-#: set by solver round-off, so the centre angle is reported as undefined (None). For N random
-#: unit vectors the mean has norm ~ 1/sqrt(N) >= 0.06 at the N used here.
-MEAN_TOL = 1e-3
-#: Below this |L_N - 2 log N - B| is at the solver's resolution (stationarity 1e-7).
-SOLVER_FLOOR = 1e-6
-#: Resolution of the finite-N limit check: |gap| at the largest N must be below this (a tenth
-#: of the negative control's offset, so the check separates B from B + 0.1).
-LIMIT_RESOLUTION = 1e-2
 _CONTROL_OFFSET = 0.1
 
 QUICK = dict(
@@ -217,77 +211,6 @@ def statement() -> dict[str, Any]:
             v == (0, -sp.Rational((h - 1) * (h - 3), 4)) for h, v in exact.items()
         ),
     }
-    return out
-
-
-# ============================================================================ shared helpers
-
-
-def decision_tolerance(quad_error: float, value: float) -> float:
-    """Tolerance of a population comparison: 10 x the quadrature error bar |F_n - F_2n| plus
-    round-off (1e-12 relative). Shared by the checks of Theorems 1-3."""
-    return 10.0 * quad_error + 1e-12 * max(1.0, abs(value))
-
-
-def angle_between(u: np.ndarray, v: np.ndarray) -> float:
-    """Angle between unit vectors, 2 atan2(|u - v|, |u + v|) (accurate near 0 and pi)."""
-    return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
-
-
-# ============================================================================ observables
-
-
-def gap_observables(
-    X: np.ndarray, Y: np.ndarray, *, QC: np.ndarray | None = None, mean_tol: float = MEAN_TOL
-) -> dict[str, Any]:
-    """Every gap observable of THEORY.md §2/§5 on paired unit rows, side by side.
-
-    centre_angle (rad, the paper's Delta_theta; None = undefined when a mean is shorter than
-    ``mean_tol``), mean_norm_x/y, centroid_distance |mean x - mean y| (Liang et al. 2022),
-    pair_angle_mean/max (rad; arccos x_i.y_i), and with a basis QC of the shared space C:
-    mean and max of |P_C x_i - P_C y_i| (Theorem 4's quantity). Uses verify.metrics.
-    """
-    out: dict[str, Any] = {
-        "centre_angle": metrics.centre_angle(X, Y, tol=mean_tol),
-        "mean_norm_x": float(np.linalg.norm(X.mean(axis=0))),
-        "mean_norm_y": float(np.linalg.norm(Y.mean(axis=0))),
-        "centroid_distance": metrics.centroid_distance(X, Y),
-    }
-    pa = metrics.pair_angle_summary(X, Y)
-    out["pair_angle_mean"], out["pair_angle_max"] = pa["mean"], pa["max"]
-    if QC is not None:
-        d = np.linalg.norm((X - Y) @ QC, axis=1)
-        out["shared_space_diff_mean"] = float(d.mean())
-        out["shared_space_diff_max"] = float(d.max())
-    return out
-
-
-def fit_convergence(Ns: Any, gaps: Any, floor: float = SOLVER_FLOOR) -> dict[str, float]:
-    """Least-squares fits of the convergence of |gap_N| over the N with |gap_N| > ``floor``:
-
-    power law  log|gap| = a + slope_loglog * log N   (slope_loglog = -p for gap ~ N^{-p}),
-    exponential log|gap| = a + rate_exp * N            (rate_exp = -c for gap ~ e^{-c N}),
-    each with its coefficient of determination R^2. NaN when fewer than 3 points qualify.
-    """
-    N = np.asarray(Ns, dtype=float)
-    g = np.abs(np.asarray(gaps, dtype=float))
-    keep = g > floor
-    out = {"n_points": int(keep.sum())}
-    if keep.sum() < 3:
-        return out | {
-            "slope_loglog": math.nan,
-            "r2_loglog": math.nan,
-            "rate_exp": math.nan,
-            "r2_exp": math.nan,
-        }
-    y = np.log(g[keep])
-    for name, xv in (("loglog", np.log(N[keep])), ("exp", N[keep])):
-        A = np.stack([np.ones_like(xv), xv], axis=1)
-        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-        resid = y - A @ coef
-        r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
-        out["slope_loglog" if name == "loglog" else "rate_exp"] = float(coef[1])
-        out[f"r2_{name}"] = r2
     return out
 
 
@@ -460,7 +383,7 @@ def _solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, A
                 converged=bool(res.converged),
                 grad_norm=res.grad_norm,
                 loss_spread=res.loss_spread,
-                **gap_observables(res.X, res.Y),
+                **gap_observables(res.X, res.Y, source="configuration").to_dict(),
             )
         )
     return rows
@@ -532,7 +455,7 @@ def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
             solver="lbfgs",
             solver_tol=1e-7,
             max_iter=3000,
-            mean_tol=MEAN_TOL,
+            mean_norm_floor=CONFIGURATION_MEAN_FLOOR,
         ),
         measured=dict(settings=settings),
         tolerance=(
@@ -594,9 +517,41 @@ def negative_controls(pop: dict[str, Any], fin: dict[str, Any]) -> list[Verdict]
     return out
 
 
-def check(quick: bool = True) -> list[Verdict]:
-    """Verdicts of Theorem 1: population, finite_n, and two negative controls (module docstring).
+def evidence(quick: bool = True) -> dict[str, Any]:
+    """Verdicts of Theorem 1 (population, finite_n, two negative controls) and the data
+    Fig. 5 draws: per finite-N setting the bound B, every solved N with its L_N - 2 log N,
+    convergence flag and the i.i.d. paired-uniform prediction B + delta_N, and the fits.
     quick=True: < 20 s on one thread; quick=False: the paper_repro run (< 3 min)."""
     pop_v, pop = population_check(quick)
     fin_v, fin = finite_n_check(quick)
-    return [pop_v, fin_v, *negative_controls(pop, fin)]
+    cfg = QUICK if quick else FULL
+    curves = []
+    delta_n = population.uniform_finite_batch_correction
+    for s in fin["settings"]:
+        curves.append(
+            dict(
+                h=s["h"],
+                tau=s["tau"],
+                bound=s["bound"],
+                fit=s["fit"],
+                N=[r["N"] for r in s["rows"]],
+                loss_shifted=[r["loss_shifted"] for r in s["rows"]],
+                gap=[r["gap"] for r in s["rows"]],
+                converged=[r["converged"] for r in s["rows"]],
+                bound_plus_delta_N=[
+                    s["bound"] + delta_n(s["h"], s["tau"], r["N"]) for r in s["rows"]
+                ],
+            )
+        )
+    data = dict(
+        finite_n=curves,
+        seeds=list(cfg["seeds"]),
+        solver_tol=1e-7,
+        solver_floor=SOLVER_FLOOR,
+    )
+    return {"verdicts": [pop_v, fin_v, *negative_controls(pop, fin)], "data": data}
+
+
+def check(quick: bool = True) -> list[Verdict]:
+    """Verdicts of Theorem 1 (:func:`evidence` without the figure data)."""
+    return evidence(quick)["verdicts"]

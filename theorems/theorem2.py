@@ -40,15 +40,31 @@ optimum" (both must be REFUTED: the tie detector can see a non-tie).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from modgap.verify import population
+from modgap.verify.branches import (
+    SOLVE_SETTINGS,
+    certify_branches,
+    interior_count,
+    reflect_rows,
+    solve_branch,
+    variable_centre_row,
+)
+from modgap.verify.observables import gap_observables
+from modgap.verify.settings import LOSS_RESOLUTION, decision_tolerance
 
-from .theorem1 import angle_between, decision_tolerance, gap_observables
+from .branches import (
+    branch_controls,
+    branch_verdicts,
+    certificate_text,
+    flip_text,
+    infonce_constant_shift,
+    set_margins,
+)
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -61,18 +77,7 @@ __all__ = [
     "finite_n_check",
     "large_kappa_curvature",
     "boundary_flip_statement",
-    "infonce_constant_shift",
-    "reflect_rows",
-    "interior_count",
-    "solve_branch",
     "small_n_certificates",
-    "set_margins",
-    "certify_branches",
-    "certificate_text",
-    "branch_verdicts",
-    "branch_controls",
-    "flip_text",
-    "variable_centre_row",
 ]
 
 ID = "theorem2"
@@ -83,12 +88,7 @@ CLAIM = (
     "minimised only at Delta_theta = 0, whatever kappa (THEORY.md §3, Theorem 2; J UNKNOWN)."
 )
 
-#: Two best-found finite-N losses closer than this are a tie (solver stationarity 1e-7).
-LOSS_RESOLUTION = 1e-6
 _CONTROL_DELTA = math.pi / 4
-#: A point is inside its cap (off the boundary) when x.c - cos(alpha) exceeds this; the solver
-#: puts rows within 1e-10 of the boundary exactly on it.
-INTERIOR_TOL = 1e-6
 #: The Delta profile of the full grid.
 _PROFILE = tuple(
     math.pi * k / 8 for k in (0, 1, 2, 4, 6, 7, 8)
@@ -272,32 +272,6 @@ def statement() -> dict[str, Any]:
     return out
 
 
-def infonce_constant_shift(n: int = 3) -> sp.Expr:
-    """L_N(S + k) - L_N(S) for a symbolic n x n logit matrix S and constant k, simplified.
-
-    L_N(S) = (1/n) sum_i [-2 S_ii/tau + log sum_j e^{S_ij/tau} + log sum_j e^{S_ji/tau}]
-    (THEORY.md §1, logits S_ij = x_i.y_j): each log-sum-exp gains k/tau and the diagonal
-    term loses 2k/tau, so the result is 0 (InfoNCE only sees logit differences).
-    """
-    tau = sp.Symbol("tau", positive=True)
-    k = sp.Symbol("k", real=True)
-    S = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"s_{i}{j}", real=True))
-
-    def loss(M: sp.Matrix) -> sp.Expr:
-        return (
-            sum(
-                -2 * M[i, i] / tau
-                + sp.log(sum(sp.exp(M[i, j] / tau) for j in range(n)))
-                + sp.log(sum(sp.exp(M[j, i] / tau) for j in range(n)))
-                for i in range(n)
-            )
-            / n
-        )
-
-    d = sp.expand(loss(S + k * sp.ones(n, n)) - loss(S), power_exp=True)
-    return sp.simplify(sp.expand_log(sp.factor_terms(sp.expand(sp.powsimp(d))), force=True))
-
-
 def boundary_flip_statement() -> dict[str, Any]:
     """Why Delta = 0 and Delta = pi can tie under hard caps (finite-N reading), in sympy.
 
@@ -444,58 +418,6 @@ def _fixed_centres(h: int, delta: float) -> tuple[np.ndarray, np.ndarray]:
     return E[0], math.cos(delta) * E[0] + math.sin(delta) * E[1]
 
 
-def reflect_rows(Y: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Rows reflected in the hyperplane orthogonal to the unit vector n: y - 2 (y.n) n.
-
-    With n = c it maps the cap {y.c >= cos alpha} onto {y.(-c) >= cos alpha} (Delta = 0 <->
-    Delta = pi here; c_y = b <-> -b in Theorem 3). On cap-boundary points it shifts every
-    logit x_i.y_j by the same constant (:func:`boundary_flip_statement`), so L_N is unchanged.
-    """
-    return Y - 2.0 * np.outer(Y @ n, n)
-
-
-def interior_count(Z: np.ndarray, c: np.ndarray, alpha: float) -> int:
-    """Number of rows strictly inside the cap around c (z.c - cos(alpha) > INTERIOR_TOL)."""
-    return int(np.sum(Z @ c - math.cos(alpha) > INTERIOR_TOL))
-
-
-#: Solver settings of every finite-N solve (fixed centres need up to ~4000 iterations when
-#: every point sits on the cap boundary).
-_SOLVE_KW = dict(method="lbfgs", tol=1e-7, max_iter=6000)
-
-
-def solve_branch(
-    constraint: Any, N: int, tau: float, seeds: Any = (), starts: Any = (), prior: Any = ()
-) -> tuple[Any, dict[str, Any], list]:
-    """Best of the random starts ``seeds``, of the explicit (X0, Y0) ``starts`` and of the
-    earlier ``prior`` runs (a list of (kind, SolveResult), as returned here).
-
-    Returns (best SolveResult, summary dict: loss, converged, grad_norm, loss_spread over all
-    starts, n_starts, n_at_best = starts within LOSS_RESOLUTION of the best, n_converged,
-    best_start = 'random' or 'reflected'; all runs)."""
-    from modgap.verify.solvers import solve
-
-    runs = list(prior)
-    if len(seeds):
-        runs.append(("random", solve(constraint, N, tau, seeds=seeds, **_SOLVE_KW)))
-    for X0, Y0 in starts:
-        runs.append(("reflected", solve(constraint, N, tau, X0=X0, Y0=Y0, **_SOLVE_KW)))
-    kind, best = min(runs, key=lambda kr: kr[1].loss)
-    losses = [p.loss for _, r in runs for p in r.per_start]
-    row = dict(
-        loss=best.loss,
-        loss_shifted=best.loss_shifted,
-        converged=bool(best.converged),
-        grad_norm=best.grad_norm,
-        loss_spread=float(max(losses) - min(losses)),
-        n_starts=len(losses),
-        n_at_best=int(sum(v <= best.loss + LOSS_RESOLUTION for v in losses)),
-        n_converged=int(sum(p.converged for _, r in runs for p in r.per_start)),
-        best_start=kind,
-    )
-    return best, row, runs
-
-
 def _finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     """Profile L*(Delta) with fixed centres (``cfg['seeds']`` at Delta = 0 and pi, the fewer
     ``cfg['profile_seeds']`` in between, where L* is far above); Delta = 0 and pi
@@ -534,7 +456,7 @@ def _finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
                 **row,
                 n_interior_x=interior_count(res.X, cx, alpha),
                 n_interior_y=interior_count(res.Y, cy, alpha),
-                **gap_observables(res.X, res.Y),
+                **gap_observables(res.X, res.Y, source="configuration").to_dict(),
             )
         )
     best0 = first[d0][0]
@@ -547,48 +469,10 @@ def _finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
         flip_shift_at_paper=flip_shift,
     )
     if st.get("free"):
-        kw = dict(_SOLVE_KW, max_iter=3000)
+        kw = dict(SOLVE_SETTINGS, max_iter=3000)
         free = solve(Cone(h, alpha), N, tau, seeds=cfg["free_seeds"], **kw)
         out["free"] = variable_centre_row(free)
     return out
-
-
-def variable_centre_row(free: Any, QC: np.ndarray | None = None) -> dict[str, Any]:
-    """The numbers of a variable-centre SolveResult: loss, convergence, spread, the angle
-    between the cap centres, every gap observable; with a basis QC of the shared space C also
-    |P_C c| for each centre (Theorem 3)."""
-    row = dict(
-        loss=free.loss,
-        loss_shifted=free.loss_shifted,
-        converged=bool(free.converged),
-        grad_norm=free.grad_norm,
-        loss_spread=free.loss_spread,
-        cap_centre_angle=angle_between(*free.centres),
-        **gap_observables(free.X, free.Y, QC=QC),
-    )
-    if QC is not None:
-        row["centre_C_components"] = [float(np.linalg.norm(QC.T @ c)) for c in free.centres]
-    return row
-
-
-def set_margins(
-    res: dict[str, Any],
-    paper_loss: float,
-    others: dict[str, float],
-    flip_loss: float | None,
-    paper_interior: int,
-) -> None:
-    """Margins of one setting of a branch comparison, in place (Theorems 2 and 3).
-
-    margin_vs_paper = min(others) - paper_loss (< -LOSS_RESOLUTION: the paper's configuration
-    is strictly beaten; |.| <= LOSS_RESOLUTION: a tie), closest_competitor, flip_margin =
-    flip_loss - paper_loss, paper_interior = points inside the caps at the paper's optimum."""
-    res["margin_vs_paper"] = min(others.values()) - paper_loss
-    res["closest_competitor"] = min(others, key=others.get)
-    res["flip_margin"] = None if flip_loss is None else flip_loss - paper_loss
-    res["paper_interior"] = paper_interior
-    res["tie"] = abs(res["margin_vs_paper"]) <= LOSS_RESOLUTION
-    res["strictly_beaten"] = res["margin_vs_paper"] < -LOSS_RESOLUTION
 
 
 def _classify(res: dict[str, Any]) -> None:
@@ -615,245 +499,8 @@ def _classify(res: dict[str, Any]) -> None:
     )
 
 
-def certify_branches(
-    settings: Any,
-    branches: Callable[[dict[str, Any]], dict[str, Any]],
-    seeds: Any = tuple(range(8)),
-) -> list[dict[str, Any]]:
-    """Global certificates at small N (verify.certificates) for two fixed-centre branches.
-
-    ``branches(setting)`` returns {paper name: constraint, flip name: constraint} (in that
-    order). For each branch: best-found L_N (multi-start, tol 1e-8), the Gram-relaxation lower
-    bound and certify(tol 1e-6). Both certified with equal values = a certified tie (the
-    minimiser is then not unique in this reading at that N). The relaxation is exact only
-    when its optimum has rank <= h, in practice N <= h (Cone) or h - 1 (SubspaceCone); beyond,
-    the bound is loose and nothing is certified (reported with the reason)."""
-    from modgap.verify.certificates import certify
-    from modgap.verify.solvers import solve
-
-    rows = []
-    for st in settings:
-        cons = branches(st)
-        (paper, _), (flip, _) = cons.items()
-        row: dict[str, Any] = dict(setting=dict(st), paper=paper, flip=flip)
-        for name, con in cons.items():
-            r = solve(con, st["N"], st["tau"], seeds=seeds, method="lbfgs", tol=1e-8, max_iter=5000)
-            ce = certify(r, con, st["tau"])
-            cx, cy = r.centres
-            row[name] = dict(
-                loss=r.loss,
-                bound=ce["bound"],
-                gap=ce["gap"],
-                certified=bool(ce["certified"]),
-                rank=ce["rank"],
-                exact=bool(ce["exact"]),
-                reason=ce["reason"],
-                n_interior=interior_count(r.X, cx, st["alpha"])
-                + interior_count(r.Y, cy, st["alpha"]),
-            )
-        both = row[paper]["certified"] and row[flip]["certified"]
-        row["difference"] = diff = row[flip]["loss"] - row[paper]["loss"]
-        row["certified_tie"] = bool(both and abs(diff) <= LOSS_RESOLUTION)
-        row["certified_strict"] = bool(both and diff > LOSS_RESOLUTION)
-        rows.append(row)
-    return rows
-
-
-def certificate_text(rows: list[dict[str, Any]], label: Callable[[dict[str, Any]], str]) -> str:
-    """The certificates of :func:`certify_branches` in words (``label(setting)`` names one)."""
-    parts = []
-    for r in rows:
-        p, f = r[r["paper"]], r[r["flip"]]
-        head = f"{label(r['setting'])}: "
-        if p["certified"] and f["certified"]:
-            kind = "certified TIE" if r["certified_tie"] else "certified, distinct"
-            parts.append(
-                head + f"{p['loss']:.7f} vs {f['loss']:.7f}, both global minima (gaps to the "
-                f"bound {p['gap']:.1e}, {f['gap']:.1e}): {kind}"
-            )
-        else:
-            why = "; ".join(
-                f"{k}: {r[k]['reason']}" for k in (r["paper"], r["flip"]) if not r[k]["certified"]
-            )
-            parts.append(
-                head + f"not certified ({why}); best-found {p['loss']:.7f} vs {f['loss']:.7f}"
-            )
-    return "; ".join(parts)
-
-
-def branch_verdicts(
-    rows: list[dict[str, Any]],
-    text: Callable[[dict[str, Any]], str],
-    certs: str,
-    *,
-    paper: str,
-    flip: str,
-    reflection: str,
-    shift: str,
-    claims: tuple[str, str],
-    parameters: dict[str, Any],
-    verdict_id: str,
-    note: str = "",
-) -> list[Verdict]:
-    """(attainment, uniqueness) verdicts of a finite-N branch comparison (Theorems 2, 3).
-
-    rows: settings classified by :func:`set_margins`; text(row): the setting in words;
-    certs: :func:`certificate_text`; paper / flip: the two configurations in words;
-    reflection, shift: the map between the branches and its logit shift on cap-boundary
-    points. Attainment: REFUTED if some configuration is strictly lower (beyond
-    LOSS_RESOLUTION) than the paper's at some setting, else CONFIRMED (ties allowed).
-    Uniqueness: REFUTED with it; INCONCLUSIVE if some setting ties; else CONFIRMED."""
-    beaten = [r for r in rows if r["strictly_beaten"]]
-    ties = [r for r in rows if r["tie"]]
-    strict = [r for r in rows if not r["tie"] and not r["strictly_beaten"]]
-    texts = "; ".join(text(r) for r in rows)
-    summary = dict(
-        n_ties=len(ties),
-        n_beaten=len(beaten),
-        n_strict=len(strict),
-        n_settings=len(rows),
-        smallest_margin=min(r["margin_vs_paper"] for r in rows),
-    )
-    tol_txt = (
-        f"best-found losses closer than {LOSS_RESOLUTION:g} are a tie (every best point has a "
-        "KKT residual <= 1e-7; the ties measured are below 1e-9); values are best-of-starts "
-        "minima of a non-convex problem (upper bounds on the true minima)."
-    )
-    if beaten:
-        ce = min(beaten, key=lambda r: r["margin_vs_paper"])
-        a_status = Status.REFUTED
-        a_detail = (
-            f"COUNTEREXAMPLE (this reading): {ce['closest_competitor']} beats {paper} by "
-            f"{-ce['margin_vs_paper']:.3e}: {text(ce)}. All settings: {texts}."
-        )
-    else:
-        a_status = Status.CONFIRMED
-        a_detail = (
-            f"Nothing beats {paper} at any of {len(rows)} settings (strictly worse at "
-            f"{len(strict)}, tied within {LOSS_RESOLUTION:g} at {len(ties)}; uniqueness is the "
-            f"separate verdict). {texts}."
-        )
-    if beaten:
-        u_status = Status.REFUTED
-        u_detail = f"{paper} is strictly beaten (see the attainment verdict): " + a_detail
-    elif ties:
-        u_status = Status.INCONCLUSIVE
-        u_detail = (
-            f"EXACT TIE at {len(ties)} of {len(rows)} settings with {flip}: the best point "
-            f"found at {paper} has every point on its cap boundary, and the reflection "
-            f"{reflection} then shifts every logit by {shift} (statement(), checked), which "
-            "InfoNCE ignores: the same L_N, to round-off (flip shifts "
-            + ", ".join(f"{r['flip_shift_at_paper']:.1e}" for r in ties)
-            + "). Both branches' best points are all-boundary there, so multi-start cannot "
-            f"separate them; only a lower configuration with interior points at {paper} would, "
-            "and at this N no certificate can exclude one (the Gram relaxation is loose beyond "
-            f"the smallest N). Certificates at small N: {certs}. The tie is a symmetry of the "
-            "hard-cap reading (points pile up on the cap boundary), which vMF caps (full "
-            f"support) do not have{note}. Settings: {texts}."
-        )
-    else:
-        u_status = Status.CONFIRMED
-        u_detail = (
-            f"Every other configuration is strictly worse at all {len(rows)} settings "
-            f"(smallest margin {summary['smallest_margin']:.2e}). Certificates at small N: "
-            f"{certs}. {texts}."
-        )
-    common = dict(id=verdict_id, reading="finite_n", parameters=parameters, tolerance=tol_txt)
-    return [
-        Verdict(
-            claim=claims[0],
-            status=a_status,
-            measured=dict(**summary, settings=rows),
-            detail=a_detail,
-            contradicts_paper=a_status == Status.REFUTED,
-            **common,
-        ),
-        Verdict(
-            claim=claims[1],
-            status=u_status,
-            measured=dict(**summary, settings=rows),
-            detail=u_detail,
-            contradicts_paper=u_status == Status.REFUTED,
-            **common,
-        ),
-    ]
-
-
-def branch_controls(
-    rows: list[dict[str, Any]],
-    label: Callable[[dict[str, Any]], str],
-    *,
-    paper: str,
-    flip: str,
-    reflection: str,
-    verdict_id: str,
-) -> list[Verdict]:
-    """Negative controls of a branch comparison: 'the two branches tie at every setting'
-    (REFUTED by the setting with the largest |flip margin|) and 'the reflection leaves L_N
-    unchanged at every optimum of the paper's branch' (REFUTED by the largest flip shift):
-    the tie detector can see a non-tie."""
-    widest = max(
-        (r for r in rows if r["flip_margin"] is not None), key=lambda r: abs(r["flip_margin"])
-    )
-    moved = max(rows, key=lambda r: abs(r["flip_shift_at_paper"]))
-    return [
-        Verdict(
-            id=verdict_id,
-            reading="finite_n",
-            claim=(
-                f"NEGATIVE CONTROL: {paper} and {flip} tie (within the resolution) at every "
-                "setting, i.e. the tie detector sees ties everywhere."
-            ),
-            status=(
-                Status.CONFIRMED
-                if abs(widest["flip_margin"]) <= LOSS_RESOLUTION
-                else Status.REFUTED
-            ),
-            parameters=widest["setting"],
-            measured=dict(flip_margin=widest["flip_margin"], resolution=LOSS_RESOLUTION),
-            tolerance=f"the uniqueness check's resolution {LOSS_RESOLUTION:g}",
-            detail=(
-                f"{flip} - {paper} = {widest['flip_margin']:+.3e} at {label(widest['setting'])}."
-            ),
-            negative_control=True,
-        ),
-        Verdict(
-            id=verdict_id,
-            reading="finite_n",
-            claim=(
-                f"NEGATIVE CONTROL: the boundary flip {reflection} leaves L_N unchanged at every "
-                f"optimum found at {paper} (also those with interior points)."
-            ),
-            status=(
-                Status.CONFIRMED
-                if abs(moved["flip_shift_at_paper"]) <= LOSS_RESOLUTION
-                else Status.REFUTED
-            ),
-            parameters=moved["setting"],
-            measured=dict(
-                flip_shift=moved["flip_shift_at_paper"], interior_points=moved["paper_interior"]
-            ),
-            tolerance=f"{LOSS_RESOLUTION:g}",
-            detail=(
-                f"the flip changes L_N by {moved['flip_shift_at_paper']:+.3e} at an optimum with "
-                f"{moved['paper_interior']} interior points ({label(moved['setting'])})."
-            ),
-            negative_control=True,
-        ),
-    ]
-
-
 def _label(st: dict[str, Any]) -> str:
     return f"h={st['h']}, N={st['N']}, alpha={math.degrees(st['alpha']):.0f} deg"
-
-
-def flip_text(res: dict[str, Any], difference: str, paper: str) -> str:
-    """'; <difference> = <flip margin> [(TIE)]; flip of the <paper> optimum changes L_N by ...'"""
-    txt = ""
-    if res["flip_margin"] is not None:
-        txt += f"; {difference} = {res['flip_margin']:+.2e}"
-        txt += " (TIE)" if abs(res["flip_margin"]) <= LOSS_RESOLUTION else ""
-    return txt + f"; flip of the {paper} optimum changes L_N by {res['flip_shift_at_paper']:+.1e}"
 
 
 def _setting_text(res: dict[str, Any]) -> str:
@@ -919,8 +566,8 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
         free_seeds=list(cfg["free_seeds"]),
         cross_seeding="Delta = 0 and pi each also start from the other's best point, reflected",
         solver="lbfgs",
-        solver_tol=_SOLVE_KW["tol"],
-        max_iter=_SOLVE_KW["max_iter"],
+        solver_tol=SOLVE_SETTINGS["tol"],
+        max_iter=SOLVE_SETTINGS["max_iter"],
         certificates=list(cfg["certificates"]),
     )
     verdicts = branch_verdicts(

@@ -48,20 +48,29 @@ import numpy as np
 import sympy as sp
 
 from modgap.verify import population
+from modgap.verify.branches import (
+    certify_branches,
+    interior_count,
+    reflect_rows,
+    solve_branch,
+    variable_centre_row,
+)
+from modgap.verify.geometry import angle_between
+from modgap.verify.observables import gap_observables
+from modgap.verify.settings import (
+    CONFIGURATION_MEAN_FLOOR,
+    LOSS_RESOLUTION,
+    ORTHOGONAL_TOL,
+    decision_tolerance,
+)
 
-from .theorem1 import MEAN_TOL, angle_between, decision_tolerance, gap_observables
-from .theorem2 import (
+from .branches import (
     branch_controls,
     branch_verdicts,
     certificate_text,
-    certify_branches,
     flip_text,
     infonce_constant_shift,
-    interior_count,
-    reflect_rows,
     set_margins,
-    solve_branch,
-    variable_centre_row,
 )
 from .verdict import PAPER_CITATION, Status, Verdict
 
@@ -86,10 +95,6 @@ CLAIM = (
     "(THEORY.md §3, Theorem 3; J~ and the coupling UNKNOWN)."
 )
 
-#: Two best-found finite-N losses closer than this are a tie (solver stationarity 1e-7).
-LOSS_RESOLUTION = 1e-6
-#: A centre with |P_C c| below this counts as orthogonal to C (population minimiser).
-ORTHOGONAL_TOL = 1e-3
 #: Every fixed-centre configuration of the finite-N subspace + cone check.
 _ALL = ("claimed", "antipodal_b", "in_C", "halfway")
 
@@ -505,7 +510,7 @@ def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
     res = solve(
         Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
     )
-    obs = gap_observables(res.X, res.Y, QC=_shared_basis(h))
+    obs = gap_observables(res.X, res.Y, source="configuration", QC=_shared_basis(h)).to_dict()
     return dict(
         setting=st,
         loss_shifted=res.loss_shifted,
@@ -554,7 +559,7 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     for name in names:
         res, row, _ = runs[name]
         cx, cy = centres[name]
-        obs = gap_observables(res.X, res.Y, QC=QC)
+        obs = gap_observables(res.X, res.Y, source="configuration", QC=QC).to_dict()
         profile[name] = dict(
             beta_x=CONFIGURATIONS[name][0],
             beta_y=CONFIGURATIONS[name][1],
@@ -588,7 +593,7 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
 def _classify_cone(c: dict[str, Any]) -> None:
     """Margins of one subspace + cone setting: the other configurations (and the
     variable-centre solve unless it sits at the claimed configuration) against the claimed
-    one; antipodal_b alone (theorem2.set_margins)."""
+    one; antipodal_b alone (theorems.branches.set_margins)."""
     prof = c["profile"]
     claimed = prof["claimed"]["loss"]
     others = {k: v["loss"] for k, v in prof.items() if k != "claimed"}
@@ -623,7 +628,7 @@ def _cone_branches(st: dict[str, Any]) -> dict[str, Any]:
 
 
 def small_n_certificates(settings: Any, seeds: Any = tuple(range(8))) -> list[dict[str, Any]]:
-    """theorem2.certify_branches for claimed (c_y = b) and antipodal_b (c_y = -b), subspace +
+    """verify.branches.certify_branches for claimed (c_y = b) and antipodal_b (c_y = -b), subspace +
     cone, centres fixed; exact only for N <= h - 1 in practice."""
     return certify_branches(settings, _cone_branches, seeds)
 
@@ -718,7 +723,7 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
     for r in sub:
         st = r["setting"]
         ca = (
-            f"undefined (both means < {MEAN_TOL:.0e})"
+            f"undefined (both means < {CONFIGURATION_MEAN_FLOOR:.0e})"
             if r["centre_angle"] is None
             else f"{r['centre_angle']:.4f}"
         )
@@ -751,10 +756,15 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
             "modality gap Delta_theta = phi."
         ),
         status=s_status,
-        parameters=dict(settings=cfg["subspace"], seeds=list(cfg["seeds"]), mean_tol=MEAN_TOL),
+        parameters=dict(
+            settings=cfg["subspace"],
+            seeds=list(cfg["seeds"]),
+            mean_norm_floor=CONFIGURATION_MEAN_FLOOR,
+        ),
         measured=dict(settings=sub),
         tolerance=(
-            f"centre angle undefined when a mean is shorter than {MEAN_TOL:g} (INCONCLUSIVE); "
+            "centre angle undefined when a mean is shorter than "
+            f"{CONFIGURATION_MEAN_FLOOR:g} (the configuration centre rule; INCONCLUSIVE); "
             "otherwise |Delta_theta - phi| <= 5% of phi."
         ),
         detail=s_detail,

@@ -48,17 +48,19 @@ import sympy as sp
 from scipy.optimize import linear_sum_assignment, minimize
 
 from modgap.verify import vmf
-from modgap.verify.geometry import hyperplanes_with_angle
-from modgap.verify.objective import infonce_and_grad
-
-from .statements import (
+from modgap.verify.frames import (
     SubspaceFrame,
     best_aligned_partner,
-    decide,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
 )
+from modgap.verify.geometry import hyperplanes_with_angle
+from modgap.verify.objective import infonce_and_grad
+from modgap.verify.settings import AGREE_TOL, GRAD_TOL
+
+from .outcome import decide
+from .subspace_settings import FULL_SETTINGS, QUICK_SETTINGS
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -81,26 +83,6 @@ CLAIM = (
     "P_C x_i = P_C y_i."
 )
 
-#: (h, N, tau, phi) of the finite-N minimisations; N > h - 1 so that the optimum leaves C.
-#: (At large phi or large tau the minimiser can stay inside C even for N > h - 1, e.g.
-#: h = 6, N = 30, tau = 0.3, phi = 1.5 or h = 6, N = 48, tau = 0.5, phi = 1; such
-#: settings make Theorem 4 trivial and Corollary 2 vacuous, so they are used only in
-#: Corollary 2's scope check.)
-QUICK_SETTINGS: tuple[tuple[int, int, float, float], ...] = (
-    (4, 16, 0.1, 0.6),
-    (8, 64, 0.1, 0.7),
-)
-FULL_SETTINGS: tuple[tuple[int, int, float, float], ...] = (
-    (4, 16, 0.1, 0.6),
-    (8, 64, 0.1, 0.7),
-    (3, 8, 0.1, 0.6),
-    (5, 24, 0.2, 0.8),
-    (16, 128, 0.1, 0.5),
-    (12, 200, 0.2, 0.9),
-    (4, 40, 0.1, 1.0),
-    (24, 256, 0.1, 0.4),
-    (32, 512, 0.07, 0.3),
-)
 #: (h, N, tau, phi, heights low, heights high) of the IMS-enforced family (h >= 4: dim C >= 2).
 QUICK_IMS: tuple[tuple[int, int, float, float, float, float], ...] = ((4, 16, 0.1, 0.6, 0.2, 0.8),)
 FULL_IMS: tuple[tuple[int, int, float, float, float, float], ...] = (
@@ -109,11 +91,6 @@ FULL_IMS: tuple[tuple[int, int, float, float, float, float], ...] = (
     (5, 24, 0.2, 0.8, 0.3, 0.9),
     (8, 32, 0.1, 0.7, 0.1, 0.6),
 )
-#: Agreement on C counted as exact: >> the solver's position accuracy (~1e-7 at gradient
-#: norm 1e-9) and << the O(0.1) disagreement of generic feasible points (measured).
-AGREE_TOL = 1e-5
-#: Gradient norm below which a minimisation of the IMS family counts as converged.
-GRAD_TOL = 1e-7
 
 
 def statement() -> dict[str, Any]:

@@ -66,19 +66,20 @@ class Verdict:
     negative_control: bool = False
     contradicts_paper: bool = False
 
-    @property
-    def passed(self) -> bool:
-        """True when the outcome is the expected one: CONFIRMED for a claim, REFUTED for a
-        negative control."""
-        expected = Status.REFUTED if self.negative_control else Status.CONFIRMED
-        return self.status == expected
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (the schema of `modgap verify --json` and report.json)."""
         out = asdict(self)
         out["verdict"] = self.status.value
         del out["status"]
         return _plain(out)
+
+    @classmethod
+    def from_dict(cls, entry: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict` (keys beyond the fields, e.g. ``expected``, are
+        ignored); used to rebuild verdicts from cached evidence."""
+        names = {f for f in cls.__dataclass_fields__ if f != "status"}
+        kwargs = {k: v for k, v in entry.items() if k in names}
+        return cls(status=Status(entry["verdict"]), **kwargs)
 
 
 def _format_value(value: Any) -> str:

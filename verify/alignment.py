@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
+from modgap.verify.settings import MIN_NORM
+
 from ._validation import as_array, as_unit_rows, check_int_in_range, check_positive
 from .geometry import principal_vectors, rotation_onto
 
@@ -57,8 +59,6 @@ __all__ = [
     "OPERATORS",
 ]
 
-#: A transformed row shorter than this (before renormalisation) has no direction.
-MIN_NORM = 1e-6
 # Relative slack in the cumulative-energy rule (same as verify.metrics), so that
 # variance=1.0 on exactly rank-r data returns r despite rounding in zero eigenvalues.
 _ENERGY_RTOL = 1e-12

@@ -1,8 +1,9 @@
 """Side-by-side comparison of post-hoc alignment operators (the paper's Table 1 protocol).
 
 For each operator of :mod:`verify.alignment`, fit on a set of paired embeddings, transform,
-and measure the centre angle Delta_theta (seed paper), the centroid distance (Liang et al.
-2022), the mean paired cosine, and retrieval R@1/R@5 in both directions
+and measure the gap observables (verify.observables: centre angle Delta_theta of the seed
+paper, centroid distance of Liang et al. 2022, pair cosines and angles) and retrieval
+R@1/R@5 in both directions
 (:func:`verify.metrics.retrieval_recall`). Source of the protocol: Yi, Douady & Chen,
 arXiv 2510.03268, Table 1 (CLIP +Translation, +Removal, +SSP).
 
@@ -25,7 +26,8 @@ from .alignment import (
     SharedSpaceProjection,
     Translation,
 )
-from .metrics import centre_angle, centroid_distance, pair_cosines, retrieval_recall
+from .metrics import retrieval_recall
+from .observables import gap_observables
 
 __all__ = ["default_operators", "compare_alignments"]
 
@@ -47,16 +49,12 @@ def default_operators(removal_k: int = 10) -> dict[str, Any]:
 
 
 def _measure(X: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
-    theta = centre_angle(X, Y)
+    """The gap observables ("sample" centre rule) and R@1/R@5 both ways, keyed as in
+    ``modgap analyze``: {"gap": GapObservables dict, "recall": {"i2t": {"1", "5"}, ...}}."""
     recall = retrieval_recall(X, Y, ks=(1, 5))
     return {
-        "centre_angle_deg": None if theta is None else float(np.rad2deg(theta)),
-        "centroid_distance": centroid_distance(X, Y),
-        "mean_pair_cosine": float(np.mean(pair_cosines(X, Y))),
-        "i2t_r1": recall["i2t"][1],
-        "i2t_r5": recall["i2t"][5],
-        "t2i_r1": recall["t2i"][1],
-        "t2i_r5": recall["t2i"][5],
+        "gap": gap_observables(X, Y, source="sample").to_dict(),
+        "recall": {d: {str(k): float(v) for k, v in r.items()} for d, r in recall.items()},
     }
 
 

@@ -31,7 +31,10 @@ instead of an SVD of the n x d matrix; both routes give the same numbers
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from modgap.verify.settings import MATCH_TOL_DEG
 
 __all__ = ["analyze_embeddings", "explain"]
 
@@ -40,13 +43,9 @@ __all__ = ["analyze_embeddings", "explain"]
 EXACT_MAX_ENTRIES = 1 << 22
 #: Linear separability is fit on at most this many rows per modality (seeded subset).
 SEPARABILITY_MAX_ROWS = 10_000
-#: |Delta_theta - phi| within this many degrees counts as the prediction matching.
-MATCH_TOL_DEG = 1.0
 KS = (1, 5, 10)
 #: Retrieval: above this many queries per direction, a seeded sample of this many is scored.
 MAX_QUERIES = 5000
-#: Rows per chunk for the pair measures.
-PAIR_CHUNK_ROWS = 16_384
 
 
 # --------------------------------------------------------------------------- analysis
@@ -71,15 +70,16 @@ def analyze_embeddings(
     1e-5 for float32, 1e-6 otherwise; no copy is made, which matters at 100k x 1024);
     ``pairs``: None (row i <-> row i) or int array of length n_y. Definitions and sources
     are those of verify.metrics and verify.alignment; the composition is described in the
-    module docstring. Keys: n_images, n_texts, dim, centroid_distance, centre_angle_deg,
-    pair_cosine_mean, pair_angle_{mean,max,min}_deg, mean_pair_distance, alignment,
-    relative_modality_gap, uniformity_{x,y}, linear_separability,
+    module docstring. Keys: n_images, n_texts, dim, gap (the
+    :class:`modgap.verify.observables.GapObservables` dict: centre angle under the "sample"
+    centre rule, centroid distance, pair cosines and angles, mean pair distance; radians),
+    alignment, relative_modality_gap, uniformity_{x,y}, linear_separability,
     effective_dimension_{x,y}, singular_values_{x,y}, principal_subspace_dim_{x,y},
     principal_angles_deg (ascending), smallest_principal_angle_deg, d_overlap,
     ssp_largest_cosine, variance, eps, predicted_gap_deg (phi: the smallest principal angle
     outside the d_overlap shared directions, i.e. principal_angles_deg[d_overlap]; for two
-    hyperplanes the angle between their normals, THEORY.md §2), measured_gap_deg (= centre
-    angle),
+    hyperplanes the angle between their normals, THEORY.md §2), measured_gap_deg (the
+    centre angle in degrees, None when undefined),
     recall {"i2t": {"1", "5", "10"}, "t2i": {...}}, spectral_route, notes, verdict
     {dimension_collapse, prediction_matches, text}.
     """
@@ -88,6 +88,7 @@ def analyze_embeddings(
     from modgap.verify import metrics
     from modgap.verify._validation import as_unit_rows
     from modgap.verify.alignment import SharedSpaceProjection, principal_basis
+    from modgap.verify.observables import gap_observables
 
     def unit(Z: Any, name: str) -> np.ndarray:
         dtype = np.float32 if getattr(Z, "dtype", None) == np.float32 else np.float64
@@ -108,15 +109,12 @@ def analyze_embeddings(
     notes: list[str] = []
     rep: dict[str, Any] = {"n_images": int(n_x), "n_texts": int(n_y), "dim": int(d)}
 
-    # centres (per modality: each image row once)
-    rep["centroid_distance"] = metrics.centroid_distance(X, Y)
-    ca = metrics.centre_angle(X, Y)
-    rep["centre_angle_deg"] = None if ca is None else float(np.degrees(ca))
-
-    # paired rows (image[pairs[j]] with text j), in row chunks: the metrics work in float64,
-    # so whole-array calls would hold several n x d float64 copies at once
-    rep.update(_paired_means(X, Y, pairs))
+    # the gap observables: centres over each modality's rows once, pair measures on the
+    # pairs (image[pairs[j]] with text j) in row chunks
+    gap = gap_observables(X, Y, source="sample", pairs=pairs)
+    rep["gap"] = gap.to_dict()
     Xp = X if pairs is None else X[pairs]
+    rep["alignment"] = _chunked_alignment(X, Y, pairs)
     rep["relative_modality_gap"] = metrics.relative_modality_gap(Xp, Y)
     del Xp
     if pairs is not None:
@@ -180,7 +178,7 @@ def analyze_embeddings(
     angles = rep["principal_angles_deg"]
     rep["smallest_principal_angle_deg"] = angles[0]
     rep["predicted_gap_deg"] = angles[min(ssp.d_overlap_, len(angles) - 1)]
-    rep["measured_gap_deg"] = rep["centre_angle_deg"]
+    rep["measured_gap_deg"] = gap.degrees()["centre_angle_deg"]
 
     # retrieval
     if max_queries is not None and max_queries <= 0:
@@ -198,39 +196,19 @@ def analyze_embeddings(
     return rep
 
 
-def _paired_means(X: Any, Y: Any, pairs: Any, chunk: int = PAIR_CHUNK_ROWS) -> dict[str, float]:
-    """Pair measures of verify.metrics evaluated on row chunks and pooled exactly.
-
-    Means are pooled with weights (chunk size) / n, maxima and minima by max / min; the
-    per-chunk values come from metrics.pair_cosines, pair_angle_summary,
-    mean_pair_distance and alignment (alpha = 2), on image[pairs[j]] paired with text j.
-    """
-    import numpy as np
-
+def _chunked_alignment(X: Any, Y: Any, pairs: Any) -> float:
+    """Wang & Isola's alignment mean_j |x_pairs[j] - y_j|^2 (verify.metrics.alignment, alpha
+    = 2), pooled exactly over row chunks (bounded float64 copies at large n)."""
     from modgap.verify import metrics
+    from modgap.verify.observables import PAIR_CHUNK_ROWS
 
     n = Y.shape[0]
-    acc = {"cos": 0.0, "ang": 0.0, "l2i": 0.0, "align": 0.0}
-    amax, amin = -np.inf, np.inf
-    for lo in range(0, n, chunk):
-        hi = min(lo + chunk, n)
+    total = 0.0
+    for lo in range(0, n, PAIR_CHUNK_ROWS):
+        hi = min(lo + PAIR_CHUNK_ROWS, n)
         Xc = X[lo:hi] if pairs is None else X[pairs[lo:hi]]
-        Yc = Y[lo:hi]
-        w = (hi - lo) / n
-        acc["cos"] += w * float(metrics.pair_cosines(Xc, Yc).mean(dtype=np.float64))
-        summ = metrics.pair_angle_summary(Xc, Yc)
-        acc["ang"] += w * summ["mean"]
-        amax, amin = max(amax, summ["max"]), min(amin, summ["min"])
-        acc["l2i"] += w * metrics.mean_pair_distance(Xc, Yc)
-        acc["align"] += w * metrics.alignment(Xc, Yc)
-    return {
-        "pair_cosine_mean": acc["cos"],
-        "pair_angle_mean_deg": float(np.degrees(acc["ang"])),
-        "pair_angle_max_deg": float(np.degrees(amax)),
-        "pair_angle_min_deg": float(np.degrees(amin)),
-        "mean_pair_distance": acc["l2i"],
-        "alignment": acc["align"],
-    }
+        total += (hi - lo) * metrics.alignment(Xc, Y[lo:hi])
+    return total / n
 
 
 # --------------------------------------------------------------------------- verdict
@@ -315,8 +293,8 @@ def explain(rep: dict[str, Any]) -> dict[str, Any]:
         match = None
         text = (
             f"Paper's prediction (Theorem 3): Delta_theta = {which}. The measured centre "
-            "angle is UNDEFINED here (a modality mean is (near) zero), so the prediction "
-            "cannot be compared."
+            f"angle is UNDEFINED here ({rep['gap']['centre_undefined_reason']}), so the "
+            "prediction cannot be compared."
         )
     else:
         diff = abs(dth - phi)
@@ -341,10 +319,11 @@ def explain(rep: dict[str, Any]) -> dict[str, Any]:
 
     # 4. the gap in other measures
     sep = rep["linear_separability"]
+    gap = rep["gap"]
     lines.append(
-        f"Gap measures: centroid distance {rep['centroid_distance']:.3f}, mean pair angle "
-        f"{rep['pair_angle_mean_deg']:.1f} deg (mean paired cosine "
-        f"{rep['pair_cosine_mean']:.3f}), relative modality gap "
+        f"Gap measures: centroid distance {gap['centroid_distance']:.3f}, mean pair angle "
+        f"{math.degrees(gap['pair_angle_mean']):.1f} deg (mean paired cosine "
+        f"{gap['pair_cosine_mean']:.3f}), relative modality gap "
         + (
             "undefined"
             if rep["relative_modality_gap"] is None

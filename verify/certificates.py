@@ -39,16 +39,14 @@ from typing import Any
 
 import numpy as np
 
+from modgap.verify.settings import RANK_TOL, TIGHT_TOL
+
 from ._validation import check_int_in_range, check_positive
 from .constraints import Constraint, Subspace
 from .objective import infonce
 
 __all__ = ["gram_lower_bound", "certify", "CertificateResult", "RANK_TOL", "TIGHT_TOL"]
 
-#: Eigenvalues below RANK_TOL * (largest eigenvalue) count as zero in the numerical rank.
-RANK_TOL = 1e-6
-#: The relaxation counts as tight when a rounded feasible point is within this of the bound.
-TIGHT_TOL = 1e-7
 _CLARABEL_OPTS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 400}
 _SCS_OPTS = {"eps_abs": 1e-8, "eps_rel": 1e-8, "max_iters": 50_000}
 

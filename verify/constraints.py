@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
+from modgap.verify.settings import ACTIVE_TOL
+
 from ._validation import (
     as_array,
     as_matrix,
@@ -67,8 +69,6 @@ __all__ = [
     "ACTIVE_TOL",
 ]
 
-#: A cap constraint x . c >= cos(alpha) counts as active when x . c - cos(alpha) <= ACTIVE_TOL.
-ACTIVE_TOL = 1e-12
 #: A point lifted from the cap boundary is moved inside by this fraction of alpha (see _Side.lift).
 _LIFT_NUDGE = 1e-8
 #: Below this value of alpha |w| the lift uses Taylor series (no cancellation).

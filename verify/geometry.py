@@ -25,6 +25,7 @@ from ._validation import (
 )
 
 __all__ = [
+    "angle_between",
     "normalize_rows",
     "orthonormal_basis",
     "orthogonal_complement",
@@ -39,6 +40,18 @@ __all__ = [
     "project_onto_subspace",
     "project_onto_cap",
 ]
+
+
+def angle_between(u: np.ndarray, v: np.ndarray) -> float:
+    """Angle between two unit vectors in radians: ``2 atan2(|u - v|, |u + v|)``.
+
+    Equal to arccos(u . v) but accurate near 0 and pi, where arccos loses half the digits
+    (a 1e-8 angle has cosine 1 - 5e-17, which rounds to 1). Source: Kahan, "How futile are
+    mindless assessments of roundoff in floating-point computation?" (2006), section 12.
+    """
+    a = np.asarray(u, dtype=np.float64)
+    b = np.asarray(v, dtype=np.float64)
+    return float(2.0 * np.arctan2(np.linalg.norm(a - b), np.linalg.norm(a + b)))
 
 
 def normalize_rows(X, name: str = "X") -> np.ndarray:

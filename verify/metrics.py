@@ -44,6 +44,7 @@ from modgap.verify._validation import (
     check_paired,
     check_positive,
 )
+from modgap.verify.centres import CentreSource, centre_angle_from_means
 from modgap.verify.geometry import principal_angles
 
 __all__ = [
@@ -142,24 +143,24 @@ def gap_direction(
     return diff / norm
 
 
-def centre_angle(X: Any, Y: Any, *, tol: float = 1e-8, normalize: bool = False) -> float | None:
+def centre_angle(
+    X: Any, Y: Any, *, source: CentreSource = "sample", normalize: bool = False
+) -> float | None:
     """Angle between the two modality centres, in radians (the seed paper's Delta_theta).
 
-    ``Delta_theta = arccos(clip(m_x . m_y / (|m_x| |m_y|), -1, 1))`` with ``m_x, m_y`` the
-    means of the unit rows (the centre is the normalised mean). Source: Yi, Douady & Chen,
-    arXiv 2510.03268, section 2 (THEORY.md section 2).
+    ``Delta_theta = angle(m_x / |m_x|, m_y / |m_y|)`` with ``m_x, m_y`` the means of the unit
+    rows (the centre is the normalised mean), computed stably as 2 atan2(|c_x - c_y|,
+    |c_x + c_y|). Source: Yi, Douady & Chen, arXiv 2510.03268, section 2.
 
-    Returns ``None`` -- undefined, not a number -- when either mean has norm below ``tol``
-    (e.g. a modality spread symmetrically around the origin).
+    Returns ``None`` -- undefined, not a number -- when either mean is below the centre
+    rule's floor for its number of rows and ``source`` (:mod:`modgap.verify.centres`:
+    "sample" rows need |mean| >= 3 / sqrt(n); "configuration" rows, e.g. a solver's optimum,
+    |mean| >= 1e-3). :func:`modgap.verify.observables.gap_observables` also gives the reason.
     """
-    tol = check_positive(tol, "tol")
     Xa, Ya = _two(X, Y, normalize=normalize, paired=False)
-    mx, my = Xa.mean(axis=0), Ya.mean(axis=0)
-    nx, ny = float(np.linalg.norm(mx)), float(np.linalg.norm(my))
-    if nx < tol or ny < tol:
-        return None
-    cos = float(np.dot(mx, my)) / (nx * ny)
-    return float(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return centre_angle_from_means(
+        Xa.mean(axis=0), Ya.mean(axis=0), Xa.shape[0], Ya.shape[0], source=source
+    ).angle
 
 
 # --------------------------------------------------------------------------- pairs

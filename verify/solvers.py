@@ -43,14 +43,12 @@ from scipy.linalg.blas import daxpy as _daxpy
 from ._validation import check_int_in_range, check_positive
 from .constraints import Constraint
 from .objective import infonce_and_grad, infonce_and_grad_torch
+from .observables import GapObservables
+from .settings import FEAS_TOL
 
-__all__ = ["solve", "SolveResult", "StartRecord", "loss_and_grad", "CENTRE_TOL"]
+__all__ = ["solve", "SolveResult", "StartRecord", "loss_and_grad"]
 
-#: A modality mean shorter than this has no direction: its centre angle is reported as None.
-CENTRE_TOL = 1e-8
 _DEFAULT_MAX_ITER = {"lbfgs": 5000, "torch": 5000, "rgd": 50000}
-#: Feasibility guaranteed at every returned point.
-FEAS_TOL = 1e-12
 
 
 # ----------------------------------------------------------------------------- objective
@@ -511,28 +509,23 @@ class SolveResult:
     centres: tuple[np.ndarray, np.ndarray] | None = None
     constraint: dict = field(default_factory=dict)
 
-    def observables(self) -> dict:
-        """Gap observables of the returned point (THEORY.md §2, §5), from verify.metrics.
+    def observables(self) -> GapObservables:
+        """Gap observables of the returned point (THEORY.md §2, §5): the one
+        :class:`~modgap.verify.observables.GapObservables` type, with the "configuration"
+        centre rule (a mean shorter than the solver's position accuracy, 1e-3, leaves the
+        centre angle undefined, with the reason). Angles in radians."""
+        from .observables import gap_observables
 
-        centroid_distance = |mean(x) - mean(y)| (Liang et al. 2022); centre_angle_deg =
-        angle between the normalised means (the paper's Delta_theta), None when a mean is
-        shorter than CENTRE_TOL (undefined); pair angles arccos(x_i . y_i), mean and max in
-        degrees; cap_centre_angle_deg = angle between the constraint's centres c_x, c_y
-        (None without caps).
-        """
-        from .metrics import centre_angle, centroid_distance, pair_angle_summary
+        return gap_observables(self.X, self.Y, source="configuration")
 
-        theta = centre_angle(self.X, self.Y, tol=CENTRE_TOL)
-        pair = pair_angle_summary(self.X, self.Y)
-        return {
-            "centroid_distance": centroid_distance(self.X, self.Y),
-            "centre_angle_deg": None if theta is None else math.degrees(theta),
-            "mean_norm_x": float(np.linalg.norm(self.X.mean(axis=0))),
-            "mean_norm_y": float(np.linalg.norm(self.Y.mean(axis=0))),
-            "pair_angle_mean_deg": math.degrees(pair["mean"]),
-            "pair_angle_max_deg": math.degrees(pair["max"]),
-            "cap_centre_angle_deg": None if self.centres is None else _angle_deg(*self.centres),
-        }
+    @property
+    def cap_centre_angle(self) -> float | None:
+        """Angle (radians) between the constraint's cap centres c_x, c_y; None without caps.
+        Computed as 2 atan2(|c_x - c_y|, |c_x + c_y|) (accurate near 0 and pi)."""
+        if self.centres is None:
+            return None
+        u, v = self.centres
+        return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
 
     def summary(self) -> dict:
         """The numbers of the result (no arrays), JSON-serialisable."""
@@ -555,13 +548,9 @@ class SolveResult:
             "seed": self.seed,
             "violation": self.violation,
             "per_start": [r._asdict() for r in self.per_start],
-            **self.observables(),
+            "gap": self.observables().to_dict(),
+            "cap_centre_angle": self.cap_centre_angle,
         }
-
-
-def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
-    """Angle between unit vectors, 2 atan2(|u - v|, |u + v|) (accurate near 0 and pi)."""
-    return float(np.degrees(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v))))
 
 
 # ----------------------------------------------------------------------------- solve

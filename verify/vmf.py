@@ -51,6 +51,7 @@ from modgap.verify._validation import (
     check_int_in_range,
     check_nonnegative,
 )
+from modgap.verify.settings import UNIT_ATOL
 
 __all__ = [
     "MAX_DIM",
@@ -68,8 +69,6 @@ __all__ = [
 #: Largest ambient dimension m accepted (the expansions are validated well beyond 1024).
 MAX_DIM = 10**7
 
-#: Tolerance on |c| - 1 for a vMF centre (no silent normalisation).
-UNIT_ATOL = 1e-9
 
 _IVE_MIN = 1e-300  # below this ive is (close to) subnormal: fall back
 _SERIES_TERMS = 30

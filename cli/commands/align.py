@@ -85,17 +85,11 @@ def build_operator(args: argparse.Namespace) -> Any:
 
 
 def _gap(X: Any, Y: Any, pairs: Any, recall: bool) -> dict[str, Any]:
-    import numpy as np
-
+    """The gap observables (verify.observables, "sample" centre rule) and optionally R@K."""
     from modgap.verify import metrics
+    from modgap.verify.observables import gap_observables
 
-    ca = metrics.centre_angle(X, Y)
-    Xp = X if pairs is None else X[pairs]
-    out: dict[str, Any] = {
-        "centroid_distance": metrics.centroid_distance(X, Y),
-        "centre_angle_deg": None if ca is None else float(np.degrees(ca)),
-        "pair_cosine_mean": float(metrics.pair_cosines(Xp, Y).mean()),
-    }
+    out: dict[str, Any] = {"gap": gap_observables(X, Y, source="sample", pairs=pairs)}
     if recall:
         out["recall"] = metrics.retrieval_recall(X, Y, (1, 5, 10), pairs=pairs)
     return out
@@ -211,9 +205,20 @@ def run(args: argparse.Namespace) -> int:
         f"  applied to {args.input}: {X.shape[0]} image / {Y.shape[0]} text rows, d = {X.shape[1]}"
     )
     print("gap before -> after")
-    print(_line("centroid distance", before["centroid_distance"], after["centroid_distance"]))
-    print(_line("centre angle, deg", before["centre_angle_deg"], after["centre_angle_deg"], 2))
-    print(_line("mean paired cosine", before["pair_cosine_mean"], after["pair_cosine_mean"]))
+    gb, ga = before["gap"], after["gap"]
+    print(_line("centroid distance", gb.centroid_distance, ga.centroid_distance))
+    print(
+        _line(
+            "centre angle, deg",
+            gb.degrees()["centre_angle_deg"],
+            ga.degrees()["centre_angle_deg"],
+            2,
+        )
+    )
+    print(_line("mean paired cosine", gb.pair_cosine_mean, ga.pair_cosine_mean))
+    for name, g in (("before", gb), ("after", ga)):
+        if not g.centre_defined:
+            print(f"  centre angle {name}: {g.centre_undefined_reason}")
     if args.recall:
         for dr, name in (("i2t", "image->text"), ("t2i", "text->image")):
             for k in (1, 5, 10):

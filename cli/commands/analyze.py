@@ -85,16 +85,27 @@ def _fmt(v: Any, digits: int = 4) -> str:
 
 def format_report(rep: dict[str, Any], pairing: str) -> str:
     """The human-readable report (sections: data, gap, dimension, retrieval, verdict)."""
+    from modgap.verify.observables import GapObservables
+
     pa = rep["principal_angles_deg"]
     head = ", ".join(f"{a:.2f}" for a in pa[:5])
+    gap = GapObservables.from_dict(rep["gap"])
+    deg = gap.degrees()
     rows = [
-        ("centroid distance |mean x - mean y| (Liang et al. 2022)", rep["centroid_distance"]),
-        ("centre angle Delta_theta, deg (seed paper)", rep["centre_angle_deg"]),
-        ("pair angle mean / min / max, deg", None),
-        ("mean paired cosine", rep["pair_cosine_mean"]),
-        ("mean pair distance L2I (Schrodi et al. 2025)", rep["mean_pair_distance"]),
+        ("centroid distance |mean x - mean y| (Liang et al. 2022)", gap.centroid_distance),
+        ("centre angle Delta_theta (seed paper)", gap.centre_text()),
+        (
+            "pair angle mean / min / max, deg",
+            f"{deg['pair_angle_mean_deg']:.2f} / {deg['pair_angle_min_deg']:.2f} / "
+            f"{deg['pair_angle_max_deg']:.2f}",
+        ),
+        ("mean paired cosine", gap.pair_cosine_mean),
+        ("mean pair distance L2I (Schrodi et al. 2025)", gap.mean_pair_distance),
         ("alignment, alpha=2 (Wang & Isola 2020)", rep["alignment"]),
-        ("uniformity images / texts, t=2 (Wang & Isola 2020)", None),
+        (
+            "uniformity images / texts, t=2 (Wang & Isola 2020)",
+            f"{rep['uniformity_x']:.4f} / {rep['uniformity_y']:.4f}",
+        ),
         ("relative modality gap (Schrodi et al. 2025)", rep["relative_modality_gap"]),
         ("linear separability (Fahim et al. 2024)", rep["linear_separability"]),
     ]
@@ -106,13 +117,6 @@ def format_report(rep: dict[str, Any], pairing: str) -> str:
         "gap measures",
     ]
     for label, v in rows:
-        if label.startswith("pair angle"):
-            v = (
-                f"{rep['pair_angle_mean_deg']:.2f} / {rep['pair_angle_min_deg']:.2f} / "
-                f"{rep['pair_angle_max_deg']:.2f}"
-            )
-        elif label.startswith("uniformity"):
-            v = f"{rep['uniformity_x']:.4f} / {rep['uniformity_y']:.4f}"
         out.append(f"  {label:<56} {_fmt(v)}")
     pct = f"{100 * rep['variance']:g}%"
     ssp_label = f"shared-space dimension d_overlap (SSP, cos > 1 - {rep['eps']:g})"

@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         flag = "converged" if res.converged else f"NOT converged ({res.message})"
         print(
             f"modgap solve: loss - 2 log N = {res.loss_shifted:.12g}, grad_norm = "
-            f"{res.grad_norm:.3g}, {flag}; wrote {args.json}",
+            f"{res.grad_norm:.3g}, {flag}; centre angle {res.observables().centre_text()}; "
+            f"wrote {args.json}",
             file=sys.stdout,
         )
     else:

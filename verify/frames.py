@@ -1,12 +1,12 @@
 """Shared setting of Theorem 4 and Corollaries 2-4: the subspace frame, the planted model,
 the finite-N optimum under the subspace constraint, and the measurements made on it.
 
-Source: L. Yi, R. Douady, C. Chen, arXiv 2510.03268 (THEORY.md §2-§3; see
-:data:`theorems.verdict.PAPER_CITATION`). Theorem 4 and Corollaries 2-4 all speak about the
-same objects: image embeddings in a subspace A, text embeddings in a subspace B of the same
-dimension, the shared space C = A ∩ B, and the principal pairs (u_j, v_j) of A and B with
-angles theta_j > 0 (for two hyperplanes: one pair (a, b), a.b = cos phi). Every x in A is
-x = P_C x + sum_j s_j u_j, every y in B is y = P_C y + sum_j t_j v_j.
+Source: L. Yi, R. Douady, C. Chen, arXiv 2510.03268 (docs/theory.md, sections 2-3).
+Theorem 4 and Corollaries 2-4 all speak about the same objects: image embeddings in a
+subspace A, text embeddings in a subspace B of the same dimension, the shared space
+C = A ∩ B, and the principal pairs (u_j, v_j) of A and B with angles theta_j > 0 (for
+two hyperplanes: one pair (a, b), a.b = cos phi). Every x in A is x = P_C x + sum_j s_j u_j,
+every y in B is y = P_C y + sum_j t_j v_j.
 
 The planted model of Corollary 2 (THEORY.md §3) is x_i = p_i + sum_j s_ij u_j,
 y_i = p_i + sum_j s_ij v_j with p_i in C and |p_i|^2 + |s_i|^2 = 1.
@@ -21,10 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from modgap.verify.centres import centre_angle_from_means
 from modgap.verify.geometry import hyperplanes_with_angle, principal_vectors, shared_space
-from modgap.verify.metrics import centre_angle
-
-from .verdict import Status
 
 __all__ = [
     "SubspaceFrame",
@@ -35,13 +33,7 @@ __all__ = [
     "shared_space_measurements",
     "best_aligned_partner",
     "random_hyperplane_frames",
-    "decide",
-    "CENTRE_TOL",
 ]
-
-#: A modality mean shorter than this has no direction: its centre is undefined (the same
-#: threshold as :func:`verify.metrics.centre_angle`).
-CENTRE_TOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -194,39 +186,37 @@ def subspace_optimum(
     return SubspaceOptimum(frame=subspace_frame(QA, QB), parameters=params, result=result)
 
 
-def _centre(Z: np.ndarray) -> np.ndarray | None:
-    m = Z.mean(axis=0)
-    norm = float(np.linalg.norm(m))
-    return None if norm < CENTRE_TOL else m / norm
-
-
 def shared_space_measurements(frame: SubspaceFrame, X: np.ndarray, Y: np.ndarray) -> dict:
     """What Theorem 4 and its premises say, measured on paired rows X in A, Y in B.
 
     - agreement on C: max_i |P_C x_i - P_C y_i| (Theorem 4's conclusion);
     - heights s_i = x_i . u, t_i = y_i . v (hyperplanes: u = a, v = b) and the IMS residual
       with respect to (a, b): max_i |s_i - t_i|;
-    - the centres c = mean / |mean| (None when |mean| < CENTRE_TOL: undefined, THEORY.md
-      §2), their C-components |P_C c| (premise "centres orthogonal to C"), the IMS residual
-      with respect to the centres max_i |x_i . c_x - y_i . c_y| (None if undefined), and
+    - the centres c = mean / |mean| (None when undefined under the "configuration" centre
+      rule of :mod:`modgap.verify.centres`, |mean| < 1e-3; THEORY.md §2), their
+      C-components |P_C c| (premise "centres orthogonal to C"), the IMS residual with
+      respect to the centres max_i |x_i . c_x - y_i . c_y| (None if undefined), and
       the centre angle (radians, None if undefined).
     """
     QC = frame.QC
     PX, PY = (X @ QC) @ QC.T, (Y @ QC) @ QC.T
     S, T = X @ frame.U, Y @ frame.V
-    cx, cy = _centre(X), _centre(Y)
-    defined = cx is not None and cy is not None
+    mx, my = X.mean(axis=0), Y.mean(axis=0)
+    rule = centre_angle_from_means(mx, my, X.shape[0], Y.shape[0], source="configuration")
+    defined = rule.defined
+    cx = mx / rule.mean_norm_x if defined else None
+    cy = my / rule.mean_norm_y if defined else None
     out = {
         "max_abs_PCx_minus_PCy": float(np.max(np.linalg.norm(PX - PY, axis=1))),
         "ims_residual_wrt_a_b": float(np.max(np.abs(S - T))) if S.size else 0.0,
         "max_abs_height": float(np.max(np.abs(S))) if S.size else 0.0,
-        "norm_mean_x": float(np.linalg.norm(X.mean(axis=0))),
-        "norm_mean_y": float(np.linalg.norm(Y.mean(axis=0))),
+        "norm_mean_x": rule.mean_norm_x,
+        "norm_mean_y": rule.mean_norm_y,
         "centres_defined": defined,
         "centre_x_C_component": None if cx is None else float(np.linalg.norm(QC.T @ cx)),
         "centre_y_C_component": None if cy is None else float(np.linalg.norm(QC.T @ cy)),
         "ims_residual_wrt_centres": (float(np.max(np.abs(X @ cx - Y @ cy))) if defined else None),
-        "centre_angle": centre_angle(X, Y, tol=CENTRE_TOL, normalize=True),
+        "centre_angle": rule.angle,
     }
     return out
 
@@ -252,11 +242,3 @@ def random_hyperplane_frames(
         phi = float(rng.uniform(0.05, np.pi / 2 - 0.05))
         seed = int(rng.integers(2**31))
         yield h, phi, seed, subspace_frame(*hyperplanes_with_angle(h, phi, seed=seed))
-
-
-def decide(holds: bool, converged: bool = True) -> Status:
-    """CONFIRMED if the stated claim holds, REFUTED if not, INCONCLUSIVE when the
-    minimisation it rests on did not converge (no verdict on an unconverged point)."""
-    if not converged:
-        return Status.INCONCLUSIVE
-    return Status.CONFIRMED if holds else Status.REFUTED

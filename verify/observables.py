@@ -1,0 +1,190 @@
+"""The one gap-observables type: every measure of the modality gap, side by side.
+
+THEORY section 5 asks not to assume which observable carries the gap under a constraint:
+measure the centre angle (or report it undefined), the centroid distance and the
+distribution of pair angles, and compare each with phi. :class:`GapObservables` holds them,
+with the same keys everywhere (analyze, align, solve, zeroshot, the theorem checks and the
+figures), angles in radians; degrees appear only when printed
+(:meth:`GapObservables.degrees`).
+
+Definitions and sources:
+
+- centre angle Delta_theta (Yi, Douady & Chen, arXiv 2510.03268, section 2) under the one
+  centre rule of :mod:`modgap.verify.centres` (undefined, with the reason, at noise-level
+  means);
+- centroid distance |mean x - mean y| (Liang et al. 2022);
+- pair cosines x_i . y_i and pair angles (seed paper section 2; Corollary 2), their mean,
+  minimum and maximum; mean pair distance mean_i |x_i - y_i| (Schrodi et al. 2025, L2I);
+- with a basis Q_C of the shared space C: mean and max of |P_C x_i - P_C y_i|
+  (Theorem 4's quantity).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from modgap.verify import metrics
+from modgap.verify._validation import as_unit_rows
+from modgap.verify.centres import CentreAngle, CentreSource, centre_angle_from_means
+
+__all__ = ["GapObservables", "gap_observables", "KEYS", "PAIR_CHUNK_ROWS"]
+
+#: Paired rows processed at once (the metrics work in float64: bounded extra memory).
+PAIR_CHUNK_ROWS = 16_384
+
+
+@dataclass(frozen=True)
+class GapObservables:
+    """Gap observables of two modalities (radians; None where undefined).
+
+    n_x, n_y: rows per modality; n_pairs: pairs (text rows when a pair index is given);
+    centre_rule: "sample" or "configuration" (:mod:`modgap.verify.centres`);
+    centre_angle: Delta_theta or None; centre_undefined_reason: why it is None;
+    mean_norm_x/y and mean_norm_floor_x/y: |mean| and the floors they were compared with;
+    centroid_distance; pair_cosine_mean; pair_angle_mean/min/max; mean_pair_distance;
+    shared_space_diff_mean/max: |P_C x_i - P_C y_i| (None without a basis of C).
+    """
+
+    n_x: int
+    n_y: int
+    n_pairs: int
+    centre_rule: str
+    centre_angle: float | None
+    centre_undefined_reason: str | None
+    mean_norm_x: float
+    mean_norm_y: float
+    mean_norm_floor_x: float
+    mean_norm_floor_y: float
+    centroid_distance: float
+    pair_cosine_mean: float
+    pair_angle_mean: float
+    pair_angle_min: float
+    pair_angle_max: float
+    mean_pair_distance: float
+    shared_space_diff_mean: float | None = None
+    shared_space_diff_max: float | None = None
+
+    @property
+    def centre_defined(self) -> bool:
+        """True when the centre angle is defined under the centre rule."""
+        return self.centre_angle is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python dict with the keys :data:`KEYS` (radians), JSON-ready."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GapObservables:
+        """Inverse of :meth:`to_dict` (extra keys are an error)."""
+        unknown = set(data) - set(KEYS)
+        if unknown:
+            raise ValueError(f"unknown gap-observable keys: {sorted(unknown)}")
+        return cls(**data)
+
+    def degrees(self) -> dict[str, Any]:
+        """The angles in degrees, for printing only (keys ``*_deg``; None stays None)."""
+
+        def deg(a: float | None) -> float | None:
+            return None if a is None else math.degrees(a)
+
+        return {
+            "centre_angle_deg": deg(self.centre_angle),
+            "pair_angle_mean_deg": deg(self.pair_angle_mean),
+            "pair_angle_min_deg": deg(self.pair_angle_min),
+            "pair_angle_max_deg": deg(self.pair_angle_max),
+        }
+
+    def centre_text(self, digits: int = 2) -> str:
+        """'12.34 deg' or 'undefined (reason)' -- how every front end prints the centre angle."""
+        if self.centre_angle is None:
+            return f"undefined ({self.centre_undefined_reason})"
+        return f"{math.degrees(self.centre_angle):.{digits}f} deg"
+
+
+#: The keys of :meth:`GapObservables.to_dict`, in order.
+KEYS: tuple[str, ...] = tuple(GapObservables.__dataclass_fields__)
+
+
+def gap_observables(
+    X: Any,
+    Y: Any,
+    *,
+    source: CentreSource = "sample",
+    pairs: Any = None,
+    QC: Any = None,
+    normalize: bool = False,
+    chunk: int = PAIR_CHUNK_ROWS,
+) -> GapObservables:
+    """Every gap observable of unit rows X (images) and Y (texts), as :class:`GapObservables`.
+
+    ``source``: the centre rule ("sample" for embeddings of data, "configuration" for a
+    solver's optimum or a planted model); ``pairs``: None (row i of X with row i of Y) or
+    an int array of length len(Y) giving each text's image row (several captions per image);
+    ``QC``: optional orthonormal basis (h, k) of the shared space C; ``normalize``: divide
+    rows by their norms first (else they must be unit rows). Centres use every row of each
+    modality once; pair measures use the pairs, in chunks of ``chunk`` rows pooled exactly.
+    Formulas and sources: module docstring.
+    """
+    Xa = as_unit_rows(X, "X", normalize=normalize)
+    Ya = as_unit_rows(Y, "Y", normalize=normalize)
+    if Xa.shape[1] != Ya.shape[1]:
+        raise ValueError(
+            f"X and Y must live in the same ambient dimension, got d = {Xa.shape[1]} and "
+            f"d = {Ya.shape[1]}"
+        )
+    n_x, n_y = Xa.shape[0], Ya.shape[0]
+    if pairs is None:
+        if n_x != n_y:
+            raise ValueError(f"{n_x} rows in X but {n_y} in Y: give a pair index (pairs)")
+    else:
+        pairs = np.asarray(pairs, dtype=np.int64)
+        if pairs.shape != (n_y,) or pairs.min(initial=0) < 0 or pairs.max(initial=0) >= n_x:
+            raise ValueError(f"pairs must be {n_y} row indices of X in [0, {n_x})")
+    Qc = None if QC is None else np.asarray(QC, dtype=np.float64)
+    if Qc is not None and (Qc.ndim != 2 or Qc.shape[0] != Xa.shape[1]):
+        raise ValueError(f"QC must be a ({Xa.shape[1]}, k) basis, got shape {Qc.shape}")
+
+    mx = Xa.mean(axis=0, dtype=np.float64)
+    my = Ya.mean(axis=0, dtype=np.float64)
+    centre: CentreAngle = centre_angle_from_means(mx, my, n_x, n_y, source=source)
+
+    cos_sum = ang_sum = dist_sum = 0.0
+    ang_min, ang_max = math.inf, -math.inf
+    diff_sum, diff_max = 0.0, 0.0
+    for lo in range(0, n_y, chunk):
+        hi = min(lo + chunk, n_y)
+        Xc = np.asarray(Xa[lo:hi] if pairs is None else Xa[pairs[lo:hi]], dtype=np.float64)
+        Yc = np.asarray(Ya[lo:hi], dtype=np.float64)
+        cos_sum += float(metrics.pair_cosines(Xc, Yc).sum())
+        ang = metrics.pair_angles(Xc, Yc)
+        ang_sum += float(ang.sum())
+        ang_min, ang_max = min(ang_min, float(ang.min())), max(ang_max, float(ang.max()))
+        dist_sum += float(np.linalg.norm(Xc - Yc, axis=1).sum())
+        if Qc is not None:
+            d = np.linalg.norm((Xc - Yc) @ Qc, axis=1)
+            diff_sum += float(d.sum())
+            diff_max = max(diff_max, float(d.max()))
+    return GapObservables(
+        n_x=int(n_x),
+        n_y=int(n_y),
+        n_pairs=int(n_y),
+        centre_rule=source,
+        centre_angle=centre.angle,
+        centre_undefined_reason=centre.reason,
+        mean_norm_x=centre.mean_norm_x,
+        mean_norm_y=centre.mean_norm_y,
+        mean_norm_floor_x=centre.floor_x,
+        mean_norm_floor_y=centre.floor_y,
+        centroid_distance=float(np.linalg.norm(mx - my)),
+        pair_cosine_mean=cos_sum / n_y,
+        pair_angle_mean=ang_sum / n_y,
+        pair_angle_min=ang_min,
+        pair_angle_max=ang_max,
+        mean_pair_distance=dist_sum / n_y,
+        shared_space_diff_mean=None if Qc is None else diff_sum / n_y,
+        shared_space_diff_max=None if Qc is None else diff_max,
+    )
