@@ -3,13 +3,16 @@
 
     python paper_repro.py [--quick] [--out DIR] [--embeddings FILE ...] [--no-cache]
 
-Runs every theorem check (theorems.REGISTRY), prints the verdict table, draws every figure
-(one script per figure under figures/), computes the Table-1-style comparison of post-hoc
-alignment operators on real embeddings, and writes DIR/report.md and DIR/report.json
-(default DIR = ./repro_out). Finished steps are cached under DIR/.cache by their
-parameters, so an interrupted run loses no finished step and a rerun reuses them; every
-file is written to a temporary name and renamed. The exit code is non-zero if any step
-raised, or if any negative control was not refuted.
+Evidence, then verdicts, then pictures: every theorem check and every figure-data source of
+modgap.theorems.evidence runs once as a cached step (DIR/.cache); the verdicts are read
+from the checks' evidence, every figure (one script per figure under figures/) is drawn
+from the cached evidence it names and computes nothing, and the Table-1-style comparison of
+post-hoc alignment operators runs on real embeddings. Writes DIR/report.md and
+DIR/report.json (default DIR = ./repro_out) in the report schema of modgap verify
+(modgap.report). Finished steps are reused on a rerun; every file is written to a temporary
+name and renamed. Exit code: the outcome policy of modgap verify
+(modgap.theorems.outcome): 0 every verdict has an expected outcome, 1 some verdict does
+not (e.g. a negative control not refuted), 3 some step raised.
 
 Paper: Yi, Douady & Chen, arXiv 2510.03268 (see README.md). Presentation only: all maths
 lives in verify/ and theorems/.
@@ -24,6 +27,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -39,15 +43,25 @@ FIGURES = (
 )
 
 
-def _check_step(name: str, quick: bool) -> list[dict]:
-    from modgap.theorems import run_checks
+def _evidence_step(name: str, quick: bool | None = None, path: str | None = None) -> dict:
+    from modgap.theorems.evidence import compute
 
-    return [v.to_dict() for v in run_checks([name], quick=quick)]
+    params: dict[str, Any] = {}
+    if quick is not None:
+        params["quick"] = quick
+    if path is not None:
+        params["path"] = path
+    return compute(name, **params)
 
 
-def _figure_step(module: str, out_dir: str, quick: bool) -> list[str]:
-    mod = importlib.import_module(f"modgap.figures.{module}")
-    return [str(p) for p in mod.make(out_dir, quick=quick)]
+#: Figure-data sources that take no settings.
+_NO_SETTINGS = ("pair_geometry", "real_embeddings")
+
+
+def _source_params(source: str, quick: bool) -> dict[str, Any]:
+    """The step parameters of evidence source ``source`` in this run (real embeddings: the
+    default set, CLIP features when present beside the checkout, else the bundled demo)."""
+    return {"name": source} if source in _NO_SETTINGS else {"name": source, "quick": quick}
 
 
 def _table_step(path: str | None, label: str) -> dict:
@@ -59,73 +73,44 @@ def _table_step(path: str | None, label: str) -> dict:
 
 
 def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for name in ("modgap", "numpy", "scipy", "sympy", "cvxpy", "torch", "matplotlib", "hypothesis"):
         try:
-            from importlib.metadata import version
-
             out[name] = version(name)
-        except Exception:  # a missing package is reported, not fatal
+        except PackageNotFoundError:  # a missing package is reported, not fatal
             out[name] = "not installed"
     return out
 
 
-def verdict_table(verdicts: list[dict]) -> str:
-    """Markdown table: id, reading, claim, verdict, key numbers (negative controls marked)."""
-    from modgap.theorems.verdict import summarize
-
-    lines = [
-        "| id | reading | claim | verdict | key numbers |",
-        "|---|---|---|---|---|",
-    ]
-    for v in verdicts:
-        tag = " (negative control)" if v.get("negative_control") else ""
-        flag = " **contradicts paper**" if v.get("contradicts_paper") else ""
-        claim = v["claim"].replace("|", "/").replace("\n", " ")
-        lines.append(
-            f"| {v['id']} | {v['reading']}{tag} | {claim} | {v['verdict']}{flag} | "
-            f"{summarize(v).replace('|', '/')} |"
-        )
-    return "\n".join(lines)
-
-
-def alignment_table(table: dict) -> str:
-    """Markdown table in the style of the paper's Table 1."""
-    lines = [
-        f"**{table['source']}**",
-        "",
-        "| embeddings | centre angle (deg) | centroid distance | I->T R@1 | I->T R@5 "
-        "| T->I R@1 | T->I R@5 |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in table["rows"]:
-        if "error" in row:
-            lines.append(f"| {row['method']} | not applicable: {row['error']} | | | | | |")
-            continue
-        angle = row["centre_angle_deg"]
-        angle = "undefined" if angle is None else f"{angle:.2f}"
-        method = row["method"]
-        if "d_overlap" in row:
-            method += f" (d_overlap = {row['d_overlap']})"
-        lines.append(
-            f"| {method} | {angle} | {row['centroid_distance']:.3f} | "
-            f"{100 * row['i2t_r1']:.2f} | {100 * row['i2t_r5']:.2f} | "
-            f"{100 * row['t2i_r1']:.2f} | {100 * row['t2i_r5']:.2f} |"
-        )
-    return "\n".join(lines)
-
-
 def build_steps(args) -> list:
+    """Evidence steps (every check, then the figure-data sources the figures name), figure
+    steps (each draws from the evidence steps it names) and alignment-table steps."""
     from modgap.pipeline import Step
-    from modgap.theorems import REGISTRY
+    from modgap.theorems.evidence import CHECKS
 
-    fig_dir = str(Path(args.out) / "figures")
+    quick = args.quick
     steps = [
-        Step(f"check-{name}", _check_step, {"name": name, "quick": args.quick}, "theorem check")
-        for name in REGISTRY
+        Step(f"evidence-{n}", _evidence_step, {"name": n, "quick": quick}, "check") for n in CHECKS
+    ]
+    fig_dir = str(Path(args.out) / "figures")
+    needed: list[str] = []
+    for m in FIGURES:
+        for src in getattr(importlib.import_module(f"modgap.figures.{m}"), "EVIDENCE", ()):
+            if src not in CHECKS and src not in needed:
+                needed.append(src)
+    steps += [
+        Step(f"evidence-{src}", _evidence_step, _source_params(src, quick), "figure data")
+        for src in needed
     ]
     steps += [
-        Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
+        Step(
+            f"figure-{m}",
+            _figure_step,
+            {"module": m, "out_dir": fig_dir},
+            "figure (drawn from cached evidence)",
+        )
         for m in FIGURES
     ]
     from modgap.figures._data import liang_clip_available
@@ -144,6 +129,19 @@ def build_steps(args) -> list:
     return steps
 
 
+#: Evidence documents of the finished evidence steps of this run, by source name (the figure
+#: steps read them from here; set by :func:`main`).
+_EVIDENCE: dict[str, dict] = {}
+
+
+def _figure_step(module: str, out_dir: str) -> list[str]:
+    mod = importlib.import_module(f"modgap.figures.{module}")
+    missing = [s for s in mod.EVIDENCE if s not in _EVIDENCE]
+    if missing:
+        raise RuntimeError(f"{module}: evidence {missing} was not produced in this run")
+    return [str(p) for p in mod.draw({s: _EVIDENCE[s] for s in mod.EVIDENCE}, out_dir)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small settings (< 2 min)")
@@ -159,21 +157,43 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from modgap.pipeline import Pipeline
+    from modgap.report import (
+        alignment_table,
+        entries_from_evidence,
+        error_entry,
+        report_document,
+        summary_line,
+        verdict_table,
+    )
+    from modgap.theorems.evidence import CHECKS
+    from modgap.theorems.outcome import exit_code
     from modgap.verify.atomic import write_json, write_text
 
     t0 = time.perf_counter()
     pipe = Pipeline(args.out, use_cache=not args.no_cache)
     steps = build_steps(args)
+    _EVIDENCE.clear()
     for i, step in enumerate(steps, 1):
         print(f"({i}/{len(steps)})", end=" ", file=sys.stderr, flush=True)
-        pipe.run(step)
+        outcome = pipe.run(step)
+        if step.name.startswith("evidence-") and outcome.result is not None:
+            _EVIDENCE[step.name.removeprefix("evidence-")] = outcome.result
 
-    verdicts = [
-        v
+    entries: list[dict] = []
+    modules: dict[str, dict] = {}
+    for name in CHECKS:
+        o = pipe.outcomes.get(f"evidence-{name}")
+        if o is None:
+            continue
+        modules[name] = {"seconds": o.seconds, "error": o.error, "cached": o.cached}
+        if o.error is not None:
+            entries.append(error_entry(name, args.quick, o.error))
+        else:
+            entries.extend(entries_from_evidence(o.result))
+    steps_record = {
+        o.name: {"seconds": o.seconds, "cached": o.cached, "error": o.error}
         for o in pipe.outcomes.values()
-        if o.name.startswith("check-") and o.result
-        for v in o.result
-    ]
+    }
     tables = [o.result for o in pipe.outcomes.values() if o.name.startswith("table-") and o.result]
     figures = [
         p
@@ -181,32 +201,33 @@ def main(argv: list[str] | None = None) -> int:
         if o.name.startswith("figure-") and o.result
         for p in o.result
     ]
-    bad_controls = [v for v in verdicts if v["negative_control"] and v["verdict"] != "REFUTED"]
-
-    report = {
-        "paper": "Yi, Douady & Chen, arXiv 2510.03268",
-        "quick": args.quick,
-        "verdicts": verdicts,
-        "tables": tables,
-        "figures": figures,
-        "steps": {
-            o.name: {"seconds": o.seconds, "cached": o.cached, "error": o.error}
-            for o in pipe.outcomes.values()
-        },
-        "versions": _versions(),
-        "seeds": "every step is seeded; seeds are recorded in each verdict's parameters",
-        "total_seconds": time.perf_counter() - t0,
-    }
+    code = exit_code(entries, raised=bool(pipe.failed))
+    mode = "quick" if args.quick else "full"
+    total = time.perf_counter() - t0
+    report = report_document(
+        mode,
+        entries,
+        modules,
+        code,
+        tables=tables,
+        figures=figures,
+        steps=steps_record,
+        versions=_versions(),
+        seeds="every step is seeded; seeds are recorded in each verdict's parameters",
+        total_seconds=total,
+    )
     write_json(Path(args.out) / "report.json", report, default=str)
 
     md = [
         "# modgap reproduction report",
         "",
-        f"Mode: {'quick' if args.quick else 'full'}; total {report['total_seconds']:.0f} s.",
+        f"Mode: {mode}; total {total:.0f} s; exit code {code}.",
         "",
         "## Verdicts",
         "",
-        verdict_table(verdicts),
+        verdict_table(entries, markdown=True),
+        "",
+        summary_line(entries, modules, code),
         "",
     ]
     if tables:
@@ -218,15 +239,16 @@ def main(argv: list[str] | None = None) -> int:
         md += ["## Steps that raised", ""] + [f"- {o.name}: {o.error}" for o in pipe.failed]
     write_text(Path(args.out) / "report.md", "\n".join(md) + "\n")
 
-    print(verdict_table(verdicts))
-    print(f"\nreport: {Path(args.out) / 'report.md'}  ({report['total_seconds']:.0f} s)")
-    if pipe.failed or bad_controls:
-        for o in pipe.failed:
-            print(f"step raised: {o.name}: {o.error}", file=sys.stderr)
-        for v in bad_controls:
-            print(f"negative control not refuted: {v['id']} {v['reading']}", file=sys.stderr)
-        return 1
-    return 0
+    print(verdict_table(entries))
+    print("\n" + summary_line(entries, modules, code))
+    print(f"report: {Path(args.out) / 'report.md'}  ({total:.0f} s)")
+    for o in pipe.failed:
+        print(f"step raised: {o.name}: {o.error}", file=sys.stderr)
+    for e in entries:
+        if not e["expected"] and e["verdict"] != "ERROR":
+            kind = "negative control not refuted" if e["negative_control"] else "unexpected"
+            print(f"{kind}: {e['id']} {e['reading']}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -53,9 +53,9 @@ def clip_report(liang_dir, tmp_path_factory):
 def test_analyze_clip_matches_reference_values(clip_report, capsys):
     rep, out = clip_report
     # reference values computed independently (../shared/PEERS.md)
-    assert rep["centroid_distance"] == pytest.approx(0.851, abs=5e-4)
-    assert rep["centre_angle_deg"] == pytest.approx(72.0, abs=0.05)
-    assert rep["pair_cosine_mean"] == pytest.approx(0.310, abs=5e-4)
+    assert rep["gap"]["centroid_distance"] == pytest.approx(0.851, abs=5e-4)
+    assert np.degrees(rep["gap"]["centre_angle"]) == pytest.approx(72.0, abs=0.05)
+    assert rep["gap"]["pair_cosine_mean"] == pytest.approx(0.310, abs=5e-4)
     assert rep["recall"]["i2t"]["1"] == pytest.approx(0.552, abs=1e-9)
     assert rep["recall"]["t2i"]["1"] == pytest.approx(0.506, abs=1e-9)
     assert set(rep["recall"]["i2t"]) == set(rep["recall"]["t2i"]) == {"1", "5", "10"}
@@ -64,7 +64,7 @@ def test_analyze_clip_matches_reference_values(clip_report, capsys):
     assert rep["smallest_principal_angle_deg"] == pa[0]
     assert rep["predicted_gap_deg"] == pa[rep["d_overlap"]]
     assert isinstance(rep["d_overlap"], int) and rep["d_overlap"] >= 0
-    for key in ("pair_angle_mean_deg", "linear_separability", "effective_dimension_x"):
+    for key in ("gap", "linear_separability", "effective_dimension_x"):
         assert key in rep
     # negative control of the verdict: real CLIP does not sit at the theorem's optimum
     assert rep["verdict"]["prediction_matches"] is False
@@ -84,6 +84,12 @@ def test_analyze_agrees_with_gap_report(liang_dir):
             assert np.allclose(rep[key], val, atol=1e-6)
         elif key in ("n_pairs",):
             assert rep["n_texts"] == val
+        elif key == "gap":
+            for k, v in val.items():
+                if isinstance(v, float):
+                    assert rep["gap"][k] == pytest.approx(v, rel=1e-6, abs=1e-9), k
+                else:
+                    assert rep["gap"][k] == v, k
         else:
             assert rep[key] == pytest.approx(val, rel=1e-6, abs=1e-9), key
 
@@ -137,7 +143,8 @@ def test_analyze_prediction_matches_in_the_planted_optimum_geometry():
     rep = analyze_embeddings(X, Y)
     assert rep["d_overlap"] == c
     assert rep["predicted_gap_deg"] == pytest.approx(np.degrees(phi), abs=1e-6)
-    assert rep["centre_angle_deg"] == pytest.approx(np.degrees(phi), abs=1e-6)
+    assert rep["measured_gap_deg"] == pytest.approx(np.degrees(phi), abs=1e-6)
+    assert rep["gap"]["centre_angle"] == pytest.approx(phi, abs=1e-8)
     assert rep["verdict"]["prediction_matches"] is True
     assert rep["smallest_principal_angle_deg"] < 1e-5  # the literal smallest angle is 0
 
@@ -157,7 +164,7 @@ def test_analyze_five_captions_per_image(captions, capsys):
         unit(Y.astype(np.float32).astype(np.float64)),
     )
     cos = np.einsum("ij,ij->i", Xf[pairs], Yf)
-    assert rep["pair_cosine_mean"] == pytest.approx(cos.mean(), abs=1e-6)
+    assert rep["gap"]["pair_cosine_mean"] == pytest.approx(cos.mean(), abs=1e-6)
     i2t, t2i = brute_recall_at_1(Xf, Yf, pairs)
     assert rep["recall"]["i2t"]["1"] == pytest.approx(i2t, abs=1e-12)
     assert rep["recall"]["t2i"]["1"] == pytest.approx(t2i, abs=1e-12)

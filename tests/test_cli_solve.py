@@ -28,10 +28,8 @@ REQUIRED = (
     "loss_shifted",
     "grad_norm",
     "converged",
-    "centroid_distance",
-    "centre_angle_deg",
-    "pair_angle_mean_deg",
-    "pair_angle_max_deg",
+    "gap",
+    "cap_centre_angle",
     "certificate_bound",
 )
 
@@ -43,8 +41,10 @@ def test_none_matches_the_simplex(tmp_path):
     assert d["converged"] is True and d["grad_norm"] <= 1e-9
     assert d["loss"] == pytest.approx(simplex_loss(5, 0.5), abs=1e-10)
     assert d["loss_shifted"] == pytest.approx(d["loss"] - 2 * math.log(5), abs=1e-14)
-    assert d["centre_angle_deg"] is None  # the simplex is centred: no centre direction
-    assert d["pair_angle_max_deg"] < 1e-3
+    gap = d["gap"]
+    assert gap["centre_angle"] is None  # the simplex is centred: no centre direction
+    assert "centre undefined" in gap["centre_undefined_reason"]
+    assert gap["pair_angle_max"] < math.radians(1e-3)
     assert d["certificate_bound"] is None
 
 
@@ -70,7 +70,7 @@ def test_subspace_hyperplanes_at_phi(tmp_path):
     assert angles[-1] == pytest.approx(30.0, abs=1e-9)
     assert d["seeds"] == [3, 4, 5] and d["phi_deg"] == 30.0
     # x_i in A, y_i in B with A != B: pairs cannot all be aligned
-    assert d["pair_angle_max_deg"] > 1.0
+    assert d["gap"]["pair_angle_max"] > math.radians(1.0)
 
 
 def test_cone_with_certificate(tmp_path):
@@ -92,7 +92,7 @@ def test_cone_with_certificate(tmp_path):
     cert = d["certificate"]
     assert d["certificate_bound"] == cert["bound"]
     assert cert["certified"] and abs(cert["gap"]) <= 1e-6
-    assert d["cap_centre_angle_deg"] is not None
+    assert d["cap_centre_angle"] is not None
 
 
 def test_stdout_without_json(capsys):
@@ -119,3 +119,17 @@ def test_bad_input_exit_code_2(extra, message, capsys, tmp_path):
     assert rc == 2
     assert message in capsys.readouterr().err
     assert not os.path.exists(out)
+
+
+def test_noise_level_means_report_the_centre_angle_undefined(tmp_path):
+    """The restructure issue's case: the subspace optimum spreads each modality
+    symmetrically (mean norms ~1e-6), so the centre angle must be undefined, not a noise
+    angle (the old output printed 38.56 deg)."""
+    d = run_json(
+        tmp_path,
+        "--n", "64", "--h", "3", "--tau", "0.1", "--constraint", "subspace", "--phi-deg", "40",
+    )  # fmt: skip
+    gap = d["gap"]
+    assert max(gap["mean_norm_x"], gap["mean_norm_y"]) < 1e-3
+    assert gap["centre_angle"] is None
+    assert gap["centre_rule"] == "configuration"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from modgap import theorems
-from modgap.commands import verify as verify_cmd
 from modgap.main import main
 from modgap.theorems import corollary3
+from modgap.theorems.outcome import EXIT_RAISED
 from modgap.theorems.verdict import Status, Verdict
 
 REQUIRED_KEYS = {
@@ -81,7 +81,7 @@ def test_raising_check_surfaces(monkeypatch, tmp_path, capsys):
         theorems.run_checks(["corollary3"])
     out = tmp_path / "err.json"
     rc = main(["verify", "corollary3", "--json", str(out)])
-    assert rc == verify_cmd.EXIT_RAISED
+    assert rc == EXIT_RAISED
     doc = json.loads(out.read_text())
     assert doc["checks"][0]["verdict"] == "ERROR"
     assert "deliberate failure" in doc["modules"]["corollary3"]["error"]

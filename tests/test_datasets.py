@@ -87,7 +87,7 @@ def test_demo_has_a_small_but_resolved_modality_gap(demo):
     n = X.shape[0]
     floor = 3.0 / np.sqrt(n)
     assert np.linalg.norm(X.mean(0)) > floor and np.linalg.norm(Y.mean(0)) > floor
-    ang = centre_angle(X, Y, tol=floor)
+    ang = centre_angle(X, Y)  # the sample rule: floor 3/sqrt(n)
     assert ang is not None and 0.35 < ang < 1.0  # 41 degrees at build time
     assert 0.03 < centroid_distance(X, Y) < 0.1  # 0.057 at build time (CLIP: 0.85)
 

@@ -9,6 +9,7 @@ import pytest
 import scipy.linalg
 
 from modgap.verify import metrics as M
+from modgap.verify.observables import KEYS
 
 RNG_SEED = 20251003
 
@@ -42,7 +43,9 @@ def test_identical_modalities_have_no_gap():
     X = rand_unit(40, 6, 1)
     assert M.centroid_distance(X, X) == pytest.approx(0.0, abs=1e-15)
     assert M.gap_direction(X, X) is None
-    assert M.centre_angle(X, X) == pytest.approx(0.0, abs=1e-7)
+    # 40 uniform random rows: the mean (~1/sqrt(40)) is within sampling noise, no centre
+    assert M.centre_angle(X, X) is None
+    assert M.centre_angle(X, X, source="configuration") == pytest.approx(0.0, abs=1e-12)
     np.testing.assert_allclose(M.pair_angles(X, X), 0.0, atol=1e-7)
     np.testing.assert_allclose(M.pair_cosines(X, X), 1.0, atol=1e-15)
     assert M.mean_pair_distance(X, X) == 0.0
@@ -68,7 +71,9 @@ def test_planted_centre_angle_and_centroid_distance(theta):
     a, b = 0.7, 1.1
     X = coned(cx, a, [e(2, d), e(3, d)])
     Y = coned(cy, b, [e(4, d), e(5, d), e(2, d)])
-    assert M.centre_angle(X, Y) == pytest.approx(theta, abs=1e-7)
+    # 4 and 6 planted rows: a configuration (as a sample, 3/sqrt(4) > 1 leaves no centre)
+    assert M.centre_angle(X, Y, source="configuration") == pytest.approx(theta, abs=1e-12)
+    assert M.centre_angle(X, Y) is None
     dist = np.sqrt(np.cos(a) ** 2 + np.cos(b) ** 2 - 2 * np.cos(a) * np.cos(b) * np.cos(theta))
     assert M.centroid_distance(X, Y) == pytest.approx(dist, rel=1e-12)
     g = M.gap_direction(X, Y)
@@ -79,15 +84,37 @@ def test_centre_angle_is_none_for_a_centred_modality():
     d = 4
     v = unit(np.arange(1.0, d + 1)[None, :])[0]
     X = np.array([v, -v])
-    Y = rand_unit(10, d, 3)
-    assert M.centre_angle(X, Y) is None
-    assert M.centre_angle(Y, X) is None
-    # a tiny but non-zero mean is still undefined under the default tolerance
-    Z = np.array([v, -v, e(0, d), -e(0, d)])
-    assert M.centre_angle(Z, Y) is None
-    # ... and defined again once it is above tol
+    Y = coned(e(1, d), 0.3, [e(2, d)])
+    for source in ("sample", "configuration"):
+        assert M.centre_angle(X, Y, source=source) is None
+        assert M.centre_angle(Y, X, source=source) is None
+    # a mean of 1e-4 (solver noise) is undefined; 0.36 is a centre of a configuration
+    Z = unit(np.array([v + 1e-4 * e(0, d), -v + 1e-4 * e(0, d)]))
+    assert 0 < np.linalg.norm(Z.mean(0)) < 1e-3
+    assert M.centre_angle(Z, Y, source="configuration") is None
     W = coned(e(1, d), 1.2, [e(2, d)])
-    assert M.centre_angle(W, Y) is not None
+    assert M.centre_angle(W, Y, source="configuration") is not None
+
+
+def test_sample_centre_rule_against_the_sampling_noise_of_a_mean():
+    """Independent check of the 3/sqrt(n) floor: for n uniform unit vectors E|mean|^2 = 1/n
+    exactly, so the fraction of uniform samples whose mean clears 3/sqrt(n) is tiny, while a
+    cap around c (mean ~ cos of its width) clears it at every n used here."""
+    rng = np.random.default_rng(0)
+    n, d, trials = 200, 8, 300
+    means = [np.linalg.norm(unit(rng.standard_normal((n, d))).mean(0)) for _ in range(trials)]
+    assert np.mean(np.square(means)) == pytest.approx(1 / n, rel=0.1)
+    defined = sum(
+        M.centre_angle(unit(rng.standard_normal((n, d))), unit(rng.standard_normal((n, d))))
+        is not None
+        for _ in range(100)
+    )
+    assert defined == 0
+    c = e(0, d)
+    cap = unit(c + 0.3 * rng.standard_normal((n, d)))
+    cap2 = unit(e(1, d) + 0.3 * rng.standard_normal((n, d)))
+    ang = M.centre_angle(cap, cap2)
+    assert ang == pytest.approx(np.pi / 2, abs=0.1)
 
 
 # ----------------------------------------------------------------- pairs
@@ -451,11 +478,9 @@ def test_gap_report_plain_types_and_planted_values():
     d = 6
     X = coned(e(0, d), 0.7, [e(2, d), e(3, d)])
     Y = coned(e(1, d), 0.7, [e(4, d), e(5, d)])
-    rep = M.gap_report(X, Y)
+    rep = M.gap_report(X, Y, source="configuration")  # a planted configuration of 4 rows
     expected = {
-        "n_pairs", "dim", "centroid_distance", "centre_angle_deg", "pair_cosine_mean",
-        "pair_angle_mean_deg", "pair_angle_max_deg", "pair_angle_min_deg",
-        "mean_pair_distance", "alignment", "uniformity_x", "uniformity_y",
+        "n_pairs", "dim", "gap", "alignment", "uniformity_x", "uniformity_y",
         "relative_modality_gap", "linear_separability", "effective_dimension_x",
         "effective_dimension_y", "principal_subspace_dim_x", "principal_subspace_dim_y",
         "principal_angles_deg",
@@ -464,10 +489,12 @@ def test_gap_report_plain_types_and_planted_values():
     for key, value in rep.items():
         if key == "principal_angles_deg":
             assert type(value) is list and all(type(v) is float for v in value)
+        elif key == "gap":
+            assert set(value) == set(KEYS)
         else:
             assert type(value) in (int, float), key
-    assert rep["centre_angle_deg"] == pytest.approx(90.0)
-    assert rep["centroid_distance"] == pytest.approx(np.sqrt(2) * np.cos(0.7))
+    assert rep["gap"]["centre_angle"] == pytest.approx(np.pi / 2)
+    assert rep["gap"]["centroid_distance"] == pytest.approx(np.sqrt(2) * np.cos(0.7))
     assert rep["principal_angles_deg"] == sorted(rep["principal_angles_deg"])
     assert rep["n_pairs"] == 4 and rep["dim"] == d
 
@@ -476,9 +503,10 @@ def test_gap_report_centre_angle_none_when_undefined():
     v = e(0, 3)
     X = np.array([v, -v, e(1, 3), -e(1, 3)])
     Y = unit(X + [0, 0, 0.5])
-    rep = M.gap_report(X, Y)
-    assert rep["centre_angle_deg"] is None
-    assert rep["centroid_distance"] > 0
+    rep = M.gap_report(X, Y, source="configuration")
+    assert rep["gap"]["centre_angle"] is None
+    assert "centre undefined" in rep["gap"]["centre_undefined_reason"]
+    assert rep["gap"]["centroid_distance"] > 0
 
 
 # ----------------------------------------------------------------- bad input
@@ -586,8 +614,8 @@ def test_bad_parameters():
         M.modality_principal_angles(X, Y, k=5)
     with pytest.raises(ValueError, match="test_fraction"):
         M.linear_separability(X, Y, test_fraction=1.0)
-    with pytest.raises(ValueError, match="tol"):
-        M.centre_angle(X, Y, tol=0)
+    with pytest.raises(ValueError, match="source"):
+        M.centre_angle(X, Y, source="population")
     with pytest.raises(ValueError, match="ks"):
         M.retrieval_recall(X, Y, (0, 1))
     with pytest.raises(TypeError, match="pairs"):

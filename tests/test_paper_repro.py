@@ -32,9 +32,19 @@ def _verdict(control=False, verdict="REFUTED"):
     }
 
 
+def _evidence(control_verdict):
+    return {
+        "schema": "modgap.evidence/1",
+        "name": "theorem1",
+        "params": {"quick": True},
+        "verdicts": [_verdict(verdict="CONFIRMED"), _verdict(True, control_verdict)],
+        "data": {},
+    }
+
+
 def _steps(control_verdict):
     return [
-        Step("check-theorem1", lambda: [_verdict(), _verdict(True, control_verdict)]),
+        Step("evidence-theorem1", lambda: _evidence(control_verdict)),
         Step(
             "table-0-demo",
             lambda: {
@@ -43,12 +53,8 @@ def _steps(control_verdict):
                 "rows": [
                     {
                         "method": "original",
-                        "centre_angle_deg": None,
-                        "centroid_distance": 0.1,
-                        "i2t_r1": 0.5,
-                        "i2t_r5": 0.9,
-                        "t2i_r1": 0.4,
-                        "t2i_r5": 0.8,
+                        "gap": {"centre_angle": None, "centroid_distance": 0.1},
+                        "recall": {"i2t": {"1": 0.5, "5": 0.9}, "t2i": {"1": 0.4, "5": 0.8}},
                     },
                     {"method": "+SSP", "error": "no shared direction"},
                 ],
@@ -61,7 +67,8 @@ def test_report_and_exit_code(repro, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(repro, "build_steps", lambda args: _steps("REFUTED"))
     assert repro.main(["--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
-    assert len(report["verdicts"]) == 2 and report["tables"][0]["label"] == "demo"
+    assert report["schema"] == "modgap.report/1" and report["exit_code"] == 0
+    assert len(report["checks"]) == 2 and report["tables"][0]["label"] == "demo"
     md = (tmp_path / "report.md").read_text()
     assert "| original | undefined | 0.100 | 50.00 |" in md
     assert "not applicable: no shared direction" in md
@@ -82,8 +89,23 @@ def test_a_raising_step_fails_the_run_and_finished_steps_are_reused(
 
     steps = _steps("REFUTED")
     monkeypatch.setattr(repro, "build_steps", lambda args: [*steps, Step("figure-x", boom)])
-    assert repro.main(["--out", str(tmp_path)]) == 1
+    assert repro.main(["--out", str(tmp_path)]) == 3  # a step raised (the outcome policy)
     capsys.readouterr()
     monkeypatch.setattr(repro, "build_steps", lambda args: steps)
     assert repro.main(["--out", str(tmp_path)]) == 0
-    assert "[cached] check-theorem1" in capsys.readouterr().err
+    assert "[cached] evidence-theorem1" in capsys.readouterr().err
+
+
+def test_paper_repro_and_modgap_verify_agree(repro, tmp_path, monkeypatch, capsys):
+    """One outcome policy: the same verdicts give the same exit code in both front ends."""
+    from modgap.main import main
+    from modgap.theorems import corollary3
+    from modgap.theorems.verdict import Verdict
+
+    for control in ("REFUTED", "CONFIRMED"):
+        found = [Verdict.from_dict(v) for v in _evidence(control)["verdicts"]]
+        monkeypatch.setattr(corollary3, "check", lambda quick=True, found=found: found)
+        code_verify = main(["verify", "corollary3"])
+        monkeypatch.setattr(repro, "build_steps", lambda args, c=control: _steps(c)[:1])
+        code_repro = repro.main(["--out", str(tmp_path / control), "--no-cache"])
+        assert code_verify == code_repro == (0 if control == "REFUTED" else 1)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from modgap.theorems import theorem1 as T1
 from modgap.theorems.verdict import PAPER_CITATION, Status
 from modgap.verify import population as P
+from modgap.verify.convergence import fit_convergence
 
 
 @pytest.fixture(scope="module")
@@ -78,34 +79,11 @@ def test_large_tau_bound_tends_to_zero(h: int) -> None:
 
 def test_fit_convergence_recovers_planted_rates() -> None:
     N = np.array([8, 16, 32, 64, 128])
-    fit = T1.fit_convergence(N, 3.0 * np.exp(-0.07 * N))
+    fit = fit_convergence(N, 3.0 * np.exp(-0.07 * N))
     assert fit["rate_exp"] == pytest.approx(-0.07, rel=1e-10) and fit["r2_exp"] > 1 - 1e-12
-    fit = T1.fit_convergence(N, 5.0 * N**-2.0)
+    fit = fit_convergence(N, 5.0 * N**-2.0)
     assert fit["slope_loglog"] == pytest.approx(-2.0, rel=1e-10) and fit["r2_loglog"] > 1 - 1e-12
-    assert math.isnan(T1.fit_convergence(N, np.full(5, 1e-9))["slope_loglog"])  # below floor
-
-
-def test_gap_observables_on_planted_sets() -> None:
-    # antipodal points: means vanish -> centre angle undefined
-    E = np.eye(3)
-    X = np.vstack([E, -E])
-    obs = T1.gap_observables(X, X)
-    assert obs["centre_angle"] is None and obs["centroid_distance"] < 1e-15
-    assert obs["pair_angle_max"] < 1e-7
-    # two caps at angle 0.8 around e0 and (cos .8, sin .8, 0), pairs rotated by 0.8
-    th = 0.8
-    R = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
-    rng = np.random.default_rng(0)
-    X = np.array([1.0, 0, 0]) + 0.05 * rng.standard_normal((50, 3))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    # symmetrise around e0 so that the mean points exactly along e0
-    X = np.vstack([X, X * np.array([1, -1, -1])])
-    Y = X @ R.T
-    obs = T1.gap_observables(X, Y, QC=E[:, 2:])
-    assert obs["centre_angle"] == pytest.approx(th, abs=1e-12)
-    # x.Rx = 1 - (1 - cos th)(x0^2 + x1^2): the pair angle is th only for x2 = 0
-    assert th - 1e-3 < obs["pair_angle_max"] <= th + 1e-12
-    assert obs["shared_space_diff_max"] < 1e-15  # the rotation fixes e2
+    assert math.isnan(fit_convergence(N, np.full(5, 1e-9))["slope_loglog"])  # below floor
 
 
 def test_check_verdicts(verdicts) -> None:

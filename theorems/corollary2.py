@@ -439,7 +439,8 @@ def _scope_verdict(quick: bool) -> Verdict:
                 if not r["simplex_fits_in_C"]
             )
             + ") the optimum also stays in C, and the premise 'centres orthogonal to C' "
-            "fails (a defined centre lies in C, not orthogonal to it). The paper's "
+            "fails (the centres either do not exist, the means being at noise level, or lie "
+            "in C, not orthogonal to it). The paper's "
             "conditional statement is not contradicted (premise unmet); the unconditional "
             "reading 'phi > 0 forces misaligned pairs' is."
         ),

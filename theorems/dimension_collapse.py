@@ -101,7 +101,9 @@ from typing import Any
 import numpy as np
 
 from modgap.verify._validation import as_matrix, check_angle, check_int_in_range, check_positive
+from modgap.verify.centres import mean_norm_floor
 from modgap.verify.geometry import (
+    angle_between,
     principal_angles,
     principal_vectors,
     project_onto_subspace,
@@ -181,13 +183,14 @@ FULL_SETTINGS: dict[str, Any] = {
 
 
 def centre_floor(n: int) -> float:
-    """Sampling floor of a modality mean: 3 / sqrt(n).
+    """The centre rule's floor for n trained rows (``source="sample"``): 3 / sqrt(n).
 
     For n i.i.d. unit vectors with E x = 0, E|mean|^2 = (1/n^2) sum_i |x_i|^2 = 1/n, so a
-    mean shorter than three times that RMS is not evidence of a centre.
+    mean shorter than three times that RMS is not evidence of a centre
+    (:func:`modgap.verify.centres.mean_norm_floor`).
     """
     n = check_int_in_range(n, "n", 1, 10**12)
-    return float(3.0 / np.sqrt(n))
+    return mean_norm_floor(n, "sample")
 
 
 def _bootstrap_centre_angle_std(X: np.ndarray, Y: np.ndarray, n_boot: int, seed: int) -> float:
@@ -217,8 +220,10 @@ def measure(X, Y, QA=None, QB=None, *, n_boot: int = 200, seed: int = 0) -> dict
     n = X.shape[0]
     floor = centre_floor(n)
     mx, my = X.mean(0), Y.mean(0)
-    ca = centre_angle(X, Y, tol=floor)
-    raw = centre_angle(X, Y)
+    ca = centre_angle(X, Y, source="sample")
+    # the angle between the means whatever their length (a diagnostic drawn as such in
+    # Fig. 7; not the centre angle when the rule says undefined)
+    raw = angle_between(mx / np.linalg.norm(mx), my / np.linalg.norm(my))
     pa = pair_angle_summary(X, Y)
     row: dict[str, Any] = {
         "n": n,

@@ -658,36 +658,32 @@ def retrieval_recall(
 # --------------------------------------------------------------------------- report
 
 
-def gap_report(X: Any, Y: Any, *, normalize: bool = False) -> dict[str, Any]:
-    """Every gap measure of this module, side by side, as a flat dict of plain Python values.
+def gap_report(
+    X: Any, Y: Any, *, source: CentreSource = "sample", normalize: bool = False
+) -> dict[str, Any]:
+    """Every gap measure of this module, side by side, as a dict of plain Python values.
 
-    Keys: ``n_pairs``, ``dim``; ``centroid_distance``; ``centre_angle_deg`` (None if
-    undefined); ``pair_cosine_mean``; ``pair_angle_mean_deg``, ``pair_angle_max_deg``,
-    ``pair_angle_min_deg``; ``mean_pair_distance``; ``alignment`` (alpha = 2);
-    ``uniformity_x``, ``uniformity_y`` (t = 2); ``relative_modality_gap`` (None if
-    undefined); ``linear_separability`` (seed 0, 30% test); ``effective_dimension_x``,
-    ``effective_dimension_y`` (99%); ``principal_subspace_dim_x``, ``principal_subspace_dim_y``
-    and ``principal_angles_deg`` (list, ascending; uncentred SVD, 99% energy);
-    ``recall_i2t_at_K``, ``recall_t2i_at_K`` for K = 1, 5, 10. X and Y must be paired
-    (same shape, n >= 2). Angles in degrees.
+    Keys: ``n_pairs``, ``dim``; ``gap`` -- the
+    :class:`~modgap.verify.observables.GapObservables` dict (centre angle under the centre
+    rule of ``source``, centroid distance, pair cosines and angles, mean pair distance;
+    radians); ``alignment`` (alpha = 2); ``uniformity_x``, ``uniformity_y`` (t = 2);
+    ``relative_modality_gap`` (None if undefined); ``linear_separability`` (seed 0, 30%
+    test); ``effective_dimension_x``, ``effective_dimension_y`` (99%);
+    ``principal_subspace_dim_x``, ``principal_subspace_dim_y`` and ``principal_angles_deg``
+    (list, ascending; uncentred SVD, 99% energy); ``recall_i2t_at_K``, ``recall_t2i_at_K``
+    for K = 1, 5, 10. X and Y must be paired (same shape, n >= 2).
     """
+    from modgap.verify.observables import gap_observables
+
     Xa, Ya = _two(X, Y, normalize=normalize, paired=True, min_rows=2)
     n, d = Xa.shape
-    ca = centre_angle(Xa, Ya)
-    summary = pair_angle_summary(Xa, Ya)
     rmg = relative_modality_gap(Xa, Ya)
     angles = modality_principal_angles(Xa, Ya)
     recall = retrieval_recall(Xa, Ya, (1, 5, 10))
     report: dict[str, Any] = {
         "n_pairs": int(n),
         "dim": int(d),
-        "centroid_distance": centroid_distance(Xa, Ya),
-        "centre_angle_deg": None if ca is None else float(np.degrees(ca)),
-        "pair_cosine_mean": float(pair_cosines(Xa, Ya).mean()),
-        "pair_angle_mean_deg": float(np.degrees(summary["mean"])),
-        "pair_angle_max_deg": float(np.degrees(summary["max"])),
-        "pair_angle_min_deg": float(np.degrees(summary["min"])),
-        "mean_pair_distance": mean_pair_distance(Xa, Ya),
+        "gap": gap_observables(Xa, Ya, source=source).to_dict(),
         "alignment": alignment(Xa, Ya),
         "uniformity_x": uniformity(Xa),
         "uniformity_y": uniformity(Ya),
