@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from . import KNOWN_NAMES
 from .verdict import Verdict, _plain
 
 __all__ = [
@@ -36,17 +37,8 @@ __all__ = [
 
 SCHEMA = "modgap.evidence/1"
 
-#: The theorem checks (their evidence carries verdicts), in the paper's order.
-CHECKS: tuple[str, ...] = (
-    "theorem1",
-    "theorem2",
-    "theorem3",
-    "theorem4",
-    "corollary2",
-    "corollary3",
-    "corollary4",
-    "dimension_collapse",
-)
+#: The theorem checks (their evidence carries verdicts), in the paper's order: the registry.
+CHECKS: tuple[str, ...] = KNOWN_NAMES
 
 #: Figure-data producers that are not checks: name -> "module:function" in modgap.theorems.
 _ILLUSTRATIONS: dict[str, str] = {
