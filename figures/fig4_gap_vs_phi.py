@@ -3,7 +3,7 @@
 Yi, Douady & Chen (arXiv 2510.03268), Theorem 3: with images confined to a hyperplane A and
 texts to a hyperplane B at angle phi, the optimum has centre angle Delta_theta = phi ("the
 gap converges to the smallest angle between the hyperplanes"). For each phi of a grid this
-figure draws, side by side (THEORY.md §5: no observable is assumed to carry the gap):
+figure draws, side by side (docs/theory.md §5: no observable is assumed to carry the gap):
 
 - finite N, subspace constraint (verify.constraints.Subspace.hyperplanes(h, phi)) and
   subspace + cone constraint (SubspaceCone, caps of half-angle alpha inside A and B,

@@ -1,6 +1,6 @@
 """Post-hoc alignment operators (verify.alignment) against planted answers.
 
-Planted model (seed paper, Corollary 2, THEORY.md §3): C = shared space of dimension c,
+Planted model (seed paper, Corollary 2, docs/theory.md §3): C = shared space of dimension c,
 a, b unit vectors orthogonal to C with a.b = cos phi, x_i = p_i + s_i a, y_i = p_i + s_i b
 with p_i in C and |p_i|^2 + s_i^2 = 1. Then x_i . y_i = 1 - s_i^2 (1 - cos phi), the
 image subspace is C + a, the text subspace C + b, their shared space is C, the
@@ -118,9 +118,9 @@ def test_ssp_without_shared_direction_has_d_overlap_zero_and_transform_raises():
 def test_principal_basis_matches_metrics_principal_subspace():
     # independent route: metrics takes the SVD of the n x d matrix, here eigh of X^T X
     X, Y, *_ = planted(300, 12, 4, phi=0.5, seed=2, scales=[2, 1, 0.5, 0.2])
-    for centered in (False, True):
-        B, lam = principal_basis(X, variance=0.99, centered=centered)
-        Q = metrics.principal_subspace(X, threshold=0.99, centered=centered)
+    for centred in (False, True):
+        B, lam = principal_basis(X, variance=0.99, centred=centred)
+        Q = metrics.principal_subspace(X, threshold=0.99, centred=centred)
         assert B.shape == Q.shape
         assert np.max(principal_angles(B, Q)) < 1e-7
 

@@ -52,7 +52,7 @@ def clip_report(liang_dir, tmp_path_factory):
 
 def test_analyze_clip_matches_reference_values(clip_report, capsys):
     rep, out = clip_report
-    # reference values computed independently (../shared/PEERS.md)
+    # reference values computed independently (docs/theory.md §6)
     assert rep["gap"]["centroid_distance"] == pytest.approx(0.851, abs=5e-4)
     assert np.degrees(rep["gap"]["centre_angle"]) == pytest.approx(72.0, abs=0.05)
     assert rep["gap"]["pair_cosine_mean"] == pytest.approx(0.310, abs=5e-4)

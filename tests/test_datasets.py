@@ -110,7 +110,7 @@ def test_liang2022_clip_matches_independent_reference_values(liang_dir):
     X, Y = load_liang2022("clip", root=liang_dir)
     assert X.shape == Y.shape == (500, 512)
     assert np.allclose(np.linalg.norm(X, axis=1), 1.0, atol=1e-12)
-    # reference values computed independently (../shared/PEERS.md)
+    # reference values computed independently (docs/theory.md §6)
     assert centroid_distance(X, Y) == pytest.approx(0.851, abs=2e-3)
     assert np.degrees(centre_angle(X, Y)) == pytest.approx(72.0, abs=0.1)
     r = retrieval_recall(X, Y, (1,))

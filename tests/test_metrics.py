@@ -227,7 +227,7 @@ def test_spectrum_matches_numpy_covariance():
     ref = np.sort(np.linalg.eigvalsh(np.cov(X.T, bias=True)))[::-1]
     np.testing.assert_allclose(M.singular_value_spectrum(X), ref, atol=1e-13)
     ref_raw = np.sort(np.linalg.eigvalsh(X.T @ X / len(X)))[::-1]
-    np.testing.assert_allclose(M.singular_value_spectrum(X, centered=False), ref_raw, atol=1e-13)
+    np.testing.assert_allclose(M.singular_value_spectrum(X, centred=False), ref_raw, atol=1e-13)
 
 
 @pytest.mark.parametrize("k", [1, 3, 6])
@@ -258,7 +258,7 @@ def test_principal_subspace_centring_option():
     # cone around e0 in the (e0, e1) plane: through the origin it is 2-dim, centred 1-dim
     X = coned(e(0, 3), 0.4, [e(1, 3)])
     assert M.principal_subspace(X, threshold=1.0).shape[1] == 2
-    Q = M.principal_subspace(X, threshold=1.0, centered=True)
+    Q = M.principal_subspace(X, threshold=1.0, centred=True)
     assert Q.shape == (3, 1)
     assert abs(Q[1, 0]) == pytest.approx(1.0)
 

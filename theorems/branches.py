@@ -30,7 +30,7 @@ def infonce_constant_shift(n: int = 3) -> sp.Expr:
     """L_N(S + k) - L_N(S) for a symbolic n x n logit matrix S and constant k, simplified.
 
     L_N(S) = (1/n) sum_i [-2 S_ii/tau + log sum_j e^{S_ij/tau} + log sum_j e^{S_ji/tau}]
-    (THEORY.md §1, logits S_ij = x_i.y_j): each log-sum-exp gains k/tau and the diagonal
+    (docs/theory.md §1, logits S_ij = x_i.y_j): each log-sum-exp gains k/tau and the diagonal
     term loses 2k/tau, so the result is 0 (InfoNCE only sees logit differences).
     """
     tau = sp.Symbol("tau", positive=True)

@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268
-(v2, Oct 2025), Corollary 2 as reported in THEORY.md §3 (full text not available to us).
+(v2, Oct 2025), Corollary 2 as reported in docs/theory.md §3 (full text not available to us).
 
 Statement as reported: under Theorem 4's conclusion, P_B x_i is not parallel to y_i, so
 pairs are not perfectly aligned when phi > 0; with x_i = p_i + s_i a, y_i = p_i + s_i b
@@ -64,7 +64,7 @@ CLAIM = (
 
 
 def pair_cosine_formula(s: Any, phi: float) -> np.ndarray:
-    """x . y = 1 - s^2 (1 - cos phi) for x = p + s a, y = p + s b (Corollary 2, THEORY.md §3).
+    """x . y = 1 - s^2 (1 - cos phi) for x = p + s a, y = p + s b (Corollary 2, docs/theory.md §3).
 
     ``s`` may be an array of heights (n,) for hyperplanes, or (n, m) with one column per
     non-zero principal angle, in which case ``phi`` is the (m,) array of angles and the

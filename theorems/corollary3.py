@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268
-(v2, Oct 2025), Corollary 3 as reported in THEORY.md §3 (full text not available to us).
+(v2, Oct 2025), Corollary 3 as reported in docs/theory.md §3 (full text not available to us).
 
 The hyperplane rotation is the rotation R that maps A onto B and fixes C = A ∩ B (the
 direct rotation, :func:`verify.geometry.rotation_onto`): in the plane span(a, b) it turns

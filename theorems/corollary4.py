@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268
-(v2, Oct 2025), Corollary 4 as reported in THEORY.md §3 (full text not available to us).
+(v2, Oct 2025), Corollary 4 as reported in docs/theory.md §3 (full text not available to us).
 
 SSP: x* = P_C x / |P_C x|, y* = P_C y / |P_C y|. If P_C x_i = P_C y_i (Theorem 4), then
 x*_i = y*_i for every pair with P_C x_i != 0; pairs with P_C x_i = 0 (pure out-of-C
@@ -83,7 +83,7 @@ def ssp_known(QC: np.ndarray, X: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
 
     Rows with |P_C x_i| < MIN_NORM or |P_C y_i| < MIN_NORM are excluded (no direction).
     Returns Xs, Ys (kept rows), keep (boolean mask), and the norms |P_C x|, |P_C y|.
-    Source: Corollary 4 and the appendix SSP algorithm of arXiv 2510.03268 (THEORY.md §2, §4).
+    Source: Corollary 4 and the appendix SSP algorithm of arXiv 2510.03268 (docs/theory.md §2, §4).
     """
     PX, PY = (X @ QC) @ QC.T, (Y @ QC) @ QC.T
     nx, ny = np.linalg.norm(PX, axis=1), np.linalg.norm(PY, axis=1)

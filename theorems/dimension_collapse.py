@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268
-(v2, Oct 2025). Theorem 3 (THEORY.md §3) states that under the subspace constraint (images
+(v2, Oct 2025). Theorem 3 (docs/theory.md §3) states that under the subspace constraint (images
 in A, texts in B, shared space C = A ∩ B) the optimum has both centres orthogonal to C and
 a centre angle Delta_theta equal to phi, "the smallest angle between the hyperplanes", so
 that "dimension collapse is the origin of the gap". The paper reports no experiment that

@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268 (v2,
-Oct 2025), Theorem 1 as reported in THEORY.md §3 (full text not available to us):
+Oct 2025), Theorem 1 as reported in docs/theory.md §3 (full text not available to us):
 
     lim (L_N - 2 log N) >= B(h, tau) = -2/tau + 2 log( Gamma(nu+1) (2 tau)^nu I_nu(1/tau) ),
     nu = h/2 - 1, with equality iff x_i = y_i and both modalities are uniform on S^{h-1}.
@@ -62,7 +62,7 @@ CLAIM = (
     "Without constraint, lim_N (L_N - 2 log N) >= -2/tau + 2 log(Gamma(nu+1) (2 tau)^nu "
     "I_nu(1/tau)), nu = h/2 - 1, with equality iff x_i = y_i for all i and both modalities are "
     "uniform on the sphere (paired uniform distribution); hence the modality gap goes to 0 "
-    "(THEORY.md §3, Theorem 1)."
+    "(docs/theory.md §3, Theorem 1)."
 )
 
 _CONTROL_OFFSET = 0.1

@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268 (v2,
-Oct 2025), Theorem 2 as reported in THEORY.md §3 (full text not available to us): with
+Oct 2025), Theorem 2 as reported in docs/theory.md §3 (full text not available to us): with
 fixed kappa_x, kappa_y > 0 the limit of L_N - 2 log N equals
 J(cos Delta_theta; kappa_y) + J(cos Delta_theta; kappa_x), minimised only at Delta_theta = 0.
 J is UNKNOWN to this project; what is checked is THIS PROJECT'S READING.
@@ -85,7 +85,7 @@ CITATION = PAPER_CITATION
 CLAIM = (
     "Under the cone constraint (each modality vMF with fixed kappa_x, kappa_y > 0), the limit "
     "of L_N - 2 log N equals J(cos Delta_theta; kappa_y) + J(cos Delta_theta; kappa_x) and is "
-    "minimised only at Delta_theta = 0, whatever kappa (THEORY.md §3, Theorem 2; J UNKNOWN)."
+    "minimised only at Delta_theta = 0, whatever kappa (docs/theory.md §3, Theorem 2; J UNKNOWN)."
 )
 
 _CONTROL_DELTA = math.pi / 4

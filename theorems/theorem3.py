@@ -2,7 +2,7 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268 (v2,
-Oct 2025), Theorem 3 as reported in THEORY.md §3 (full text not available to us): with
+Oct 2025), Theorem 3 as reported in docs/theory.md §3 (full text not available to us): with
 images in a hyperplane A and texts in a hyperplane B (C = A cap B, phi = angle between the
 normals), the limit of L_N - 2 log N is bounded below by J~ built from
 M~(w, t) = sqrt(kappa^2 + 2 kappa w/tau + t^2/tau^2) (Bessel order (h-1)/2 - 1), with equality
@@ -92,7 +92,7 @@ CLAIM = (
     "L_N - 2 log N is bounded below by J~ built from M~(w, t) = sqrt(kappa^2 + 2 kappa w/tau + "
     "t^2/tau^2), with equality iff both centres are orthogonal to C = A cap B and "
     "Delta_theta = phi: the gap converges to the smallest angle between the hyperplanes "
-    "(THEORY.md §3, Theorem 3; J~ and the coupling UNKNOWN)."
+    "(docs/theory.md §3, Theorem 3; J~ and the coupling UNKNOWN)."
 )
 
 #: Every fixed-centre configuration of the finite-N subspace + cone check.

@@ -2,9 +2,9 @@
 
 Paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal Contrastive
 Learning: From Convergent Representations to Pairwise Alignment", arXiv 2510.03268
-(v2, Oct 2025), Theorem 4 as reported in THEORY.md §3 (full text not available to us).
+(v2, Oct 2025), Theorem 4 as reported in docs/theory.md §3 (full text not available to us).
 
-Setting (THEORY.md §2): images in a hyperplane A, texts in a hyperplane B, shared space
+Setting (docs/theory.md §2): images in a hyperplane A, texts in a hyperplane B, shared space
 C = A ∩ B, a in A and b in B the unit vectors orthogonal to C with a . b = cos phi. Every
 unit x in A is x = p + s a (p in C, |p|^2 + s^2 = 1), every unit y in B is y = q + t b.
 

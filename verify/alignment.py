@@ -13,7 +13,7 @@ else is float64.
 Operators (formulas in each class):
 
 - :class:`SharedSpaceProjection` -- SSP of the seed paper (Yi, Douady & Chen, arXiv
-  2510.03268, appendix; THEORY.md §4): project both modalities onto the estimated shared
+  2510.03268, appendix; docs/theory.md §4): project both modalities onto the estimated shared
   space C = A ∩ B and renormalise (Corollary 4: perfect alignment of pairs with P_C x != 0).
 - :class:`HyperplaneRotation` -- the seed paper's hyperplane rotation (Corollary 3):
   rotate the image subspace A onto the text subspace B, fixing C.
@@ -125,7 +125,7 @@ def _check_variance(value: Any) -> float:
     return v
 
 
-def second_moment(X: Any, *, centered: bool = False) -> np.ndarray:
+def second_moment(X: Any, *, centred: bool = False) -> np.ndarray:
     """The d x d matrix G = sum_i (x_i - m)(x_i - m)^T (m = mean row, or 0 if not centred).
 
     Its eigenvalues are the squared singular values s_k^2 of the (centred) data matrix and
@@ -145,7 +145,7 @@ def second_moment(X: Any, *, centered: bool = False) -> np.ndarray:
         # chunk.T is Fortran-ordered (d x rows): syrk gives triu(chunk.T @ chunk), no copy
         U += syrk(1.0, chunk.T, trans=0, lower=0)
     G = np.triu(U) + np.triu(U, 1).T
-    if centered:
+    if centred:
         m = _mean64(arr)
         G -= n * np.outer(m, m)
     return G
@@ -162,23 +162,23 @@ def principal_basis(
     *,
     variance: float = 0.99,
     k: int | None = None,
-    centered: bool = False,
+    centred: bool = False,
     gram: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top right singular vectors of X up to ``variance`` cumulative energy, and all energies.
 
-    With X = U S V^T (rows minus their mean if ``centered``), returns (V[:, :r], s^2), s^2
+    With X = U S V^T (rows minus their mean if ``centred``), returns (V[:, :r], s^2), s^2
     descending (length d, zeros beyond the rank), where r is the smallest count with
     sum_{i<=r} s_i^2 >= variance sum_i s_i^2 (or r = k if given). Computed as the
     eigendecomposition of :func:`second_moment`; pass ``gram`` (that matrix, already
     centred or not) instead of X to reuse one. Seed paper, appendix SSP algorithm
-    (THEORY.md §4); the same rule as :func:`verify.metrics.principal_subspace`.
+    (docs/theory.md §4); the same rule as :func:`verify.metrics.principal_subspace`.
     """
     variance = _check_variance(variance)
     if gram is None:
         if X is None:
             raise TypeError("principal_basis needs X or gram")
-        G = second_moment(X, centered=centered)
+        G = second_moment(X, centred=centred)
     else:
         G = as_array(gram, "gram", ndim=2)
         if G.shape[0] != G.shape[1]:
@@ -239,7 +239,7 @@ class _Operator:
 class SharedSpaceProjection(_Operator):
     """Shared space projection (SSP) of the seed paper: x* = P_C x / |P_C x|, y* = P_C y / |P_C y|.
 
-    Source: Yi, Douady & Chen, arXiv 2510.03268, appendix algorithm (THEORY.md §4;
+    Source: Yi, Douady & Chen, arXiv 2510.03268, appendix algorithm (docs/theory.md §4;
     Corollary 4: perfect alignment of every pair with P_C x_i != 0 at the optimum).
 
     Fit: right singular vectors of each embedding matrix up to ``variance`` cumulative
@@ -250,13 +250,13 @@ class SharedSpaceProjection(_Operator):
     direction is the normalised mean of its two principal vectors (they differ by an
     angle below arccos(1 - eps)). The basis of C is then ordered by projected variance:
     eigenvectors of C^T (G_X / n_x + G_Y / n_y) C, descending, with G the (centred, if
-    ``centered``) second-moment matrices -- this project's reading of "top k by projected
+    ``centred``) second-moment matrices -- this project's reading of "top k by projected
     variance", which does not depend on the arbitrary basis of C. With ``k`` given only the
     first k are kept (the paper uses k = 10 in one experiment).
 
-    Centring (the paper does not say): ``centered=False`` (default, this project's
+    Centring (the paper does not say): ``centred=False`` (default, this project's
     reading) takes the SVDs of the raw embedding matrices, i.e. subspaces through the
-    origin, as in the subspace constraint of THEORY.md §2; ``centered=True`` subtracts
+    origin, as in the subspace constraint of docs/theory.md §2; ``centred=True`` subtracts
     each modality's mean before its SVD. Either way the transform projects the raw rows.
 
     Transform: x* = S S^T x / |S^T x| with S = ``shared_basis_`` (d x k'); outputs stay in
@@ -269,7 +269,7 @@ class SharedSpaceProjection(_Operator):
     ``cosines_`` (sigma, descending), ``principal_angles_`` (radians, ascending),
     ``d_overlap_``, ``shared_basis_`` (d x k'), ``projected_variance_``,
     ``second_moment_x_``, ``second_moment_y_`` (the d x d matrices the bases come from,
-    centred if ``centered``), ``mean_x_``, ``mean_y_``, ``n_samples_x_``, ``n_samples_y_``,
+    centred if ``centred``), ``mean_x_``, ``mean_y_``, ``n_samples_x_``, ``n_samples_y_``,
     ``n_features_in_``.
     """
 
@@ -280,7 +280,7 @@ class SharedSpaceProjection(_Operator):
         variance: float = 0.99,
         eps: float = 1e-3,
         k: int | None = None,
-        centered: bool = False,
+        centred: bool = False,
         *,
         normalize: bool = False,
     ) -> None:
@@ -288,7 +288,7 @@ class SharedSpaceProjection(_Operator):
         self.variance = variance
         self.eps = eps
         self.k = k
-        self.centered = centered
+        self.centred = centred
 
     def fit(self, X: Any, Y: Any) -> SharedSpaceProjection:
         """Estimate B_X, B_Y and the shared space C from images X and texts Y."""
@@ -298,8 +298,8 @@ class SharedSpaceProjection(_Operator):
             raise ValueError(f"eps must lie in (0, 1), got {eps}")
         Xa, Ya = _pair_inputs(X, Y, normalize=self.normalize)
         d = Xa.shape[1]
-        Gx = second_moment(Xa, centered=bool(self.centered))
-        Gy = second_moment(Ya, centered=bool(self.centered))
+        Gx = second_moment(Xa, centred=bool(self.centred))
+        Gy = second_moment(Ya, centred=bool(self.centred))
         Bx, _ = principal_basis(Xa, variance=variance, gram=Gx)
         By, _ = principal_basis(Ya, variance=variance, gram=Gy)
         theta, UA, VB = principal_vectors(Bx, By)  # ascending angles, paired vectors
@@ -370,7 +370,7 @@ class HyperplaneRotation(_Operator):
     :func:`verify.geometry.rotation_onto` (Davis & Kahan's direct rotation).
 
     Fit: A and B are the principal subspaces of X and Y (right singular vectors, SVD not
-    centred unless ``centered``), of one common dimension r: ``dim`` if given, otherwise
+    centred unless ``centred``), of one common dimension r: ``dim`` if given, otherwise
     the larger of the two ``variance``-energy dimensions (the smaller subspace is then
     extended by its next singular vectors; a rotation needs equal dimensions, and taking
     the larger loses none of either modality's 99% energy). R = rotation_onto(A, B).
@@ -387,22 +387,22 @@ class HyperplaneRotation(_Operator):
         self,
         variance: float = 0.99,
         dim: int | None = None,
-        centered: bool = False,
+        centred: bool = False,
         *,
         normalize: bool = False,
     ) -> None:
         super().__init__(normalize=normalize)
         self.variance = variance
         self.dim = dim
-        self.centered = centered
+        self.centred = centred
 
     def fit(self, X: Any, Y: Any) -> HyperplaneRotation:
         """Estimate A, B and the rotation R with R A = B."""
         variance = _check_variance(self.variance)
         Xa, Ya = _pair_inputs(X, Y, normalize=self.normalize)
         d = Xa.shape[1]
-        Gx = second_moment(Xa, centered=bool(self.centered))
-        Gy = second_moment(Ya, centered=bool(self.centered))
+        Gx = second_moment(Xa, centred=bool(self.centred))
+        Gy = second_moment(Ya, centred=bool(self.centred))
         Bx, lam_x = principal_basis(Xa, variance=variance, gram=Gx)
         By, lam_y = principal_basis(Ya, variance=variance, gram=Gy)
         self.dim_x_, self.dim_y_ = int(Bx.shape[1]), int(By.shape[1])

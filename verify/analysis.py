@@ -78,7 +78,7 @@ def analyze_embeddings(
     principal_angles_deg (ascending), smallest_principal_angle_deg, d_overlap,
     ssp_largest_cosine, variance, eps, predicted_gap_deg (phi: the smallest principal angle
     outside the d_overlap shared directions, i.e. principal_angles_deg[d_overlap]; for two
-    hyperplanes the angle between their normals, THEORY.md §2), measured_gap_deg (the
+    hyperplanes the angle between their normals, docs/theory.md §2), measured_gap_deg (the
     centre angle in degrees, None when undefined),
     recall {"i2t": {"1", "5", "10"}, "t2i": {...}}, spectral_route, notes, verdict
     {dimension_collapse, prediction_matches, text}.

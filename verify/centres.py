@@ -3,7 +3,7 @@
 The seed paper's modality gap is the centre angle Delta_theta = arccos(c_x . c_y), with the
 centre c = mean / |mean| of a modality's unit rows (Yi, Douady & Chen, arXiv 2510.03268,
 section 2; docs/theory.md). A mean of (near) zero norm has no direction, so the angle is
-undefined there and must be reported as undefined, never as a number (THEORY section 2).
+undefined there and must be reported as undefined, never as a number (docs/theory.md §2).
 
 "Near zero" depends on where the rows come from (docs/centre_rule.md):
 

@@ -1,6 +1,6 @@
 """Global lower bounds on min L_N from the Gram-matrix (semidefinite) relaxation.
 
-Symmetric InfoNCE (THEORY.md §1; Yi, Douady & Chen, arXiv 2510.03268, §2) depends on
+Symmetric InfoNCE (docs/theory.md §1; Yi, Douady & Chen, arXiv 2510.03268, §2) depends on
 (X, Y) only through the inner products, so with G the Gram matrix of the 2N vectors
 (x_1..x_N, y_1..y_N) and of m further vectors of the constraint,
 

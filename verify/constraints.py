@@ -1,4 +1,4 @@
-"""Feasible sets of the constrained InfoNCE problems (THEORY.md §2 of the seed paper).
+"""Feasible sets of the constrained InfoNCE problems (docs/theory.md §2 of the seed paper).
 
 Yi, Douady & Chen (arXiv 2510.03268) minimise symmetric InfoNCE over paired unit vectors
 X = (x_i), Y = (y_i) in (S^{h-1})^N under one of four constraints:
@@ -495,7 +495,7 @@ class Constraint:
         """Nearest feasible (X', Y'): row-wise argmin |x - x'| over the feasible set.
 
         x' = normalise(Q^T x) in coordinates, then clamped to the cap around c (geodesic and
-        Euclidean nearest point; THEORY.md §2). With variable centres the projection is for
+        Euclidean nearest point; docs/theory.md §2). With variable centres the projection is for
         the given ``centres``, or for :meth:`centres_for` (smallest enclosing caps) when
         omitted: then already-feasible rows are unchanged (alpha <= pi/2), but in general
         this is not the nearest point of {X: some cap contains X}, which has no closed form.

@@ -8,7 +8,7 @@ C = A ∩ B, and the principal pairs (u_j, v_j) of A and B with angles theta_j >
 two hyperplanes: one pair (a, b), a.b = cos phi). Every x in A is x = P_C x + sum_j s_j u_j,
 every y in B is y = P_C y + sum_j t_j v_j.
 
-The planted model of Corollary 2 (THEORY.md §3) is x_i = p_i + sum_j s_ij u_j,
+The planted model of Corollary 2 (docs/theory.md §3) is x_i = p_i + sum_j s_ij u_j,
 y_i = p_i + sum_j s_ij v_j with p_i in C and |p_i|^2 + |s_i|^2 = 1.
 """
 
@@ -60,7 +60,7 @@ class SubspaceFrame:
 
     @property
     def phi(self) -> float:
-        """Smallest non-zero principal angle (THEORY.md §2: the angle of the hyperplanes)."""
+        """Smallest non-zero principal angle (docs/theory.md §2: the angle of the hyperplanes)."""
         return float(self.angles[0]) if self.angles.size else 0.0
 
 
@@ -161,7 +161,7 @@ def subspace_optimum(
     geometry_seed: int = 1,
     seeds: tuple[int, ...] = (0, 1, 2),
 ) -> SubspaceOptimum:
-    """Minimise L_N (symmetric InfoNCE, THEORY.md §1) over X in S(A)^N, Y in S(B)^N.
+    """Minimise L_N (symmetric InfoNCE, docs/theory.md §1) over X in S(A)^N, Y in S(B)^N.
 
     A, B: :func:`verify.geometry.hyperplanes_with_angle` (h, phi, seed=geometry_seed);
     solver: ``verify.solvers.solve(Subspace(QA, QB), n, tau, seeds=seeds, method="lbfgs",
@@ -193,7 +193,7 @@ def shared_space_measurements(frame: SubspaceFrame, X: np.ndarray, Y: np.ndarray
     - heights s_i = x_i . u, t_i = y_i . v (hyperplanes: u = a, v = b) and the IMS residual
       with respect to (a, b): max_i |s_i - t_i|;
     - the centres c = mean / |mean| (None when undefined under the "configuration" centre
-      rule of :mod:`modgap.verify.centres`, |mean| < 1e-3; THEORY.md §2), their
+      rule of :mod:`modgap.verify.centres`, |mean| < 1e-3; docs/theory.md §2), their
       C-components |P_C c| (premise "centres orthogonal to C"), the IMS residual with
       respect to the centres max_i |x_i . c_x - y_i . c_y| (None if undefined), and
       the centre angle (radians, None if undefined).

@@ -1,6 +1,6 @@
 """Geometry of the unit sphere and of linear subspaces of R^h.
 
-Covers THEORY.md §2 of the seed paper (Yi, Douady & Chen, arXiv 2510.03268): the unit
+Covers docs/theory.md §2 of the seed paper (Yi, Douady & Chen, arXiv 2510.03268): the unit
 sphere S^{h-1}, subspaces A (image) and B (text) through the origin, their shared space
 C = A ∩ B, principal angles, the rotation that maps A onto B while fixing C, projections,
 and spherical caps (the cone constraint).
@@ -174,7 +174,7 @@ def hyperplanes_with_angle(
 
     The special case of :func:`subspaces_with_angles` with angles (0, ..., 0, phi): the
     hyperplanes share an (h-2)-dim space C and the angle between their normals is phi
-    (THEORY.md §2, subspace constraint). Needs h >= 2 (h >= 3 for a non-trivial C).
+    (docs/theory.md §2, subspace constraint). Needs h >= 2 (h >= 3 for a non-trivial C).
     """
     h = check_int_in_range(h, "h", 2, 1_000_000)
     phi = check_angle(phi, "phi")
@@ -185,7 +185,7 @@ def shared_space(A, B, *, tol: float = 1e-8) -> np.ndarray:
     """Orthonormal basis of the shared space C = span(A) ∩ span(B).
 
     C is spanned by the principal vectors whose principal angle is <= ``tol`` radians
-    (THEORY.md §2). Returns an h x c matrix (c may be 0).
+    (docs/theory.md §2). Returns an h x c matrix (c may be 0).
     """
     theta, UA, VB = principal_vectors(A, B)
     keep = theta <= tol

@@ -10,9 +10,9 @@ shapes are errors, never silent numbers.
 
 Quantities that are undefined on the given data (the centre angle when a modality mean is
 (near) zero, the gap direction when the two means coincide, the relative modality gap when
-every distance vanishes) are returned as ``None``, never as a number (THEORY.md section 2).
+every distance vanishes) are returned as ``None``, never as a number (docs/theory.md §2).
 
-Sources (see ``../shared/PEERS.md``):
+Sources (see ``docs/theory.md §6``):
 
 - seed paper: L. Yi, R. Douady, C. Chen, "Decipher the Modality Gap in Multimodal
   Contrastive Learning", arXiv 2510.03268 (section 2: Delta_theta; section 4: the post-hoc
@@ -180,7 +180,7 @@ def pair_angles(X: Any, Y: Any, *, normalize: bool = False) -> np.ndarray:
     """Angle of each pair in radians: ``arccos(clip(x_i . y_i, -1, 1))``, shape ``(n,)``.
 
     Source: seed paper, section 2/3 (Corollary 2: pairs are not perfectly aligned when
-    phi > 0); THEORY.md section 5 asks for their mean and maximum.
+    phi > 0); docs/theory.md §5 asks for their mean and maximum.
     """
     return np.arccos(np.clip(pair_cosines(X, Y, normalize=normalize), -1.0, 1.0))
 
@@ -256,13 +256,11 @@ def uniformity(
     return float(special.logsumexp(parts) - np.log(n_pairs))
 
 
-def singular_value_spectrum(
-    X: Any, *, centered: bool = True, normalize: bool = False
-) -> np.ndarray:
+def singular_value_spectrum(X: Any, *, centred: bool = True, normalize: bool = False) -> np.ndarray:
     """Singular values of the ``d x d`` covariance of the rows, descending, shape ``(d,)``.
 
     ``C = (1/n) sum_i (x_i - m)(x_i - m)^T`` (``m`` = mean row, or 0 when
-    ``centered=False``, giving the second-moment matrix). C is symmetric PSD, so its
+    ``centred=False``, giving the second-moment matrix). C is symmetric PSD, so its
     singular values are its eigenvalues, ``s_k^2 / n`` for the singular values ``s_k`` of
     the (centred) data matrix; values beyond ``min(n, d)`` are exactly 0.
     Source: Jing et al. 2022 (DirectCLR), who plot the log of this spectrum to show
@@ -270,7 +268,7 @@ def singular_value_spectrum(
     """
     Xa = as_unit_rows(X, "X", normalize=normalize)
     n, d = Xa.shape
-    Z = Xa - Xa.mean(axis=0) if centered else Xa
+    Z = Xa - Xa.mean(axis=0) if centred else Xa
     s = np.linalg.svd(Z, compute_uv=False)
     out = np.zeros(d)
     out[: s.size] = np.sort(s**2 / n)[::-1]
@@ -290,7 +288,7 @@ def effective_dimension(X: Any, threshold: float = 0.99, *, normalize: bool = Fa
     """
     threshold = _check_fraction(threshold, "threshold", closed_right=True)
     Xa = as_unit_rows(X, "X", normalize=normalize, min_rows=2)
-    lam = singular_value_spectrum(Xa, centered=True)
+    lam = singular_value_spectrum(Xa, centred=True)
     if lam[0] <= 0.0:
         return 0
     return _energy_count(lam, threshold)
@@ -304,7 +302,7 @@ def principal_subspace(
     *,
     threshold: float = 0.99,
     k: int | None = None,
-    centered: bool = False,
+    centred: bool = False,
     normalize: bool = False,
 ) -> np.ndarray:
     """Orthonormal basis ``(d, k)`` of the top right singular vectors of the data matrix.
@@ -312,17 +310,17 @@ def principal_subspace(
     ``X = U S V^T``; the basis is ``V[:, :k]`` with ``k`` the smallest count whose
     cumulative energy ``sum_{i<=k} s_i^2`` reaches ``threshold * sum_i s_i^2`` (or the given
     ``k``, which then overrides ``threshold``). Source: seed paper, appendix algorithm for
-    SSP (THEORY.md section 4: right singular vectors up to 99% cumulative variance).
+    SSP (docs/theory.md §4: right singular vectors up to 99% cumulative variance).
 
-    Centring: by default the SVD is NOT centred (``centered=False``), i.e. the subspace
+    Centring: by default the SVD is NOT centred (``centred=False``), i.e. the subspace
     passes through the origin, matching the hyperplanes through the origin of the seed
-    paper's subspace constraint (THEORY.md section 2); the paper does not say which it uses.
-    ``centered=True`` subtracts the mean row first.
+    paper's subspace constraint (docs/theory.md §2); the paper does not say which it uses.
+    ``centred=True`` subtracts the mean row first.
     """
     threshold = _check_fraction(threshold, "threshold", closed_right=True)
     Xa = as_unit_rows(X, "X", normalize=normalize)
     n, d = Xa.shape
-    Z = Xa - Xa.mean(axis=0) if centered else Xa
+    Z = Xa - Xa.mean(axis=0) if centred else Xa
     _, s, Vt = np.linalg.svd(Z, full_matrices=False)
     if k is not None:
         k = check_int_in_range(k, "k", 1, min(n, d))
@@ -343,23 +341,23 @@ def modality_principal_angles(
     *,
     threshold: float = 0.99,
     k: int | None = None,
-    centered: bool = False,
+    centred: bool = False,
     normalize: bool = False,
 ) -> np.ndarray:
     """Principal angles between the principal subspaces of the two modalities, ASCENDING.
 
     ``theta_i = arccos(clip(sigma_i(Q_x^T Q_y), -1, 1))`` in radians, smallest first, with
-    ``Q_x, Q_y`` from :func:`principal_subspace` (same ``threshold`` / ``k`` / ``centered``
+    ``Q_x, Q_y`` from :func:`principal_subspace` (same ``threshold`` / ``k`` / ``centred``
     for both; not centred by default, see there). There are ``min(k_x, k_y)`` angles;
-    ``theta_1`` is the seed paper's phi (smallest angle between the subspaces; THEORY.md
+    ``theta_1`` is the seed paper's phi (smallest angle between the subspaces; docs/theory.md
     sections 2 and 4, Figure 2). Note that ``scipy.linalg.subspace_angles`` returns the
     same angles in DESCENDING order. Computed by :func:`verify.geometry.principal_angles`,
     which combines the cosine and sine formulas, so small angles are resolved well below
     the ~1e-8 rad of arccos of a singular value close to 1.
     """
     Xa, Ya = _two(X, Y, normalize=normalize, paired=False)
-    Qx = principal_subspace(Xa, threshold=threshold, k=k, centered=centered)
-    Qy = principal_subspace(Ya, threshold=threshold, k=k, centered=centered)
+    Qx = principal_subspace(Xa, threshold=threshold, k=k, centred=centred)
+    Qy = principal_subspace(Ya, threshold=threshold, k=k, centred=centred)
     return principal_angles(Qx, Qy)
 
 

@@ -1,4 +1,4 @@
-"""Symmetric InfoNCE, the CLIP objective (THEORY.md §1 of the seed paper).
+"""Symmetric InfoNCE, the CLIP objective (docs/theory.md §1 of the seed paper).
 
     L_N(X, Y) = (1/N) sum_i [ -log softmax_j(x_i . y_j / tau)_i - log softmax_j(y_i . x_j / tau)_i ]
               = (1/N) sum_i [ -2 s_ii / tau + LSE_j(s_ij / tau) + LSE_j(s_ji / tau) ],

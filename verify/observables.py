@@ -1,6 +1,6 @@
 """The one gap-observables type: every measure of the modality gap, side by side.
 
-THEORY section 5 asks not to assume which observable carries the gap under a constraint:
+docs/theory.md §5 asks not to assume which observable carries the gap under a constraint:
 measure the centre angle (or report it undefined), the centroid distance and the
 distribution of pair angles, and compare each with phi. :class:`GapObservables` holds them,
 with the same keys everywhere (analyze, align, solve, zeroshot, the theorem checks and the

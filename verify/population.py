@@ -1,6 +1,6 @@
 """Population (large-N) reading of the symmetric InfoNCE objective under vMF marginals.
 
-Seed paper: L. Yi, R. Douady, C. Chen, arXiv 2510.03268 (THEORY.md §1 and §3): the paper
+Seed paper: L. Yi, R. Douady, C. Chen, arXiv 2510.03268 (docs/theory.md §1 and §3): the paper
 studies lim_{N -> inf} (L_N - 2 log N) with each modality modelled as a von Mises-Fisher
 distribution. The paper's closed forms J and J~ are UNKNOWN to this project; what follows is
 THIS PROJECT'S READING, computed from first principles.
@@ -22,7 +22,7 @@ converges to an expectation over the pairs, so almost surely
 F depends on the coupling only through E_pi[x.y] (the alignment term); the two uniformity
 terms depend only on the marginals.
 
-Inner expectations in closed form (vMF MGF, THEORY.md §1; Mardia & Jupp 2000, §9.3):
+Inner expectations in closed form (vMF MGF, docs/theory.md §1; Mardia & Jupp 2000, §9.3):
 E_{y' ~ vMF(c_y, kappa_y)} exp(a.y') = C_m(kappa_y) / C_m(|kappa_y c_y + a|), so with
 a = x/tau (no constraint) |kappa_y c_y + x/tau|^2 = kappa_y^2 + 2 kappa_y (x.c_y)/tau + 1/tau^2,
 and in the subspace setting (x in hyperplane A, y' on the unit sphere of hyperplane B, m = h-1)
@@ -460,10 +460,10 @@ class MCEstimate:
 
 def theorem1_bound(h: int, tau: float) -> float:
     """Theorem 1's bound B(h, tau) = -2/tau + 2 log( Gamma(nu+1) (2 tau)^nu I_nu(1/tau) ),
-    nu = h/2 - 1 (Yi, Douady & Chen, arXiv 2510.03268, Theorem 1; THEORY.md §3).
+    nu = h/2 - 1 (Yi, Douady & Chen, arXiv 2510.03268, Theorem 1; docs/theory.md §3).
 
     Equals -2/tau + 2 log E exp(x.y/tau) for y uniform on S^{h-1} and any unit x (the uniform
-    MGF at |a| = 1/tau, THEORY.md §1), evaluated in log space by verify.vmf.log_mgf_uniform.
+    MGF at |a| = 1/tau, docs/theory.md §1), evaluated in log space by verify.vmf.log_mgf_uniform.
     """
     h = check_int_in_range(h, "h", 2, vmf.MAX_DIM)
     tau = check_positive(tau, "tau")
@@ -574,8 +574,8 @@ def cone_objective(
 
     F = -(2/tau) E[x.y] + E_x[log C_h(kappa_y) - log C_h(r_x)]
         + E_y[log C_h(kappa_x) - log C_h(r_y)],
-    r_x = |kappa_y c_y + x/tau|, r_y = |kappa_x c_x + y/tau| (module docstring; THEORY.md §1, §3:
-    the objective of Theorems 1 and 2 in this project's population reading). The outer
+    r_x = |kappa_y c_y + x/tau|, r_y = |kappa_x c_x + y/tau| (module docstring; docs/theory.md
+    §1, §3: the objective of Theorems 1 and 2 in this project's population reading). The outer
     expectations are over the 2-D law of (x.c_x, tangential component) by :func:`projection_rule`.
     With ``estimate_error`` the rule is doubled and quad_error = |F_n - F_2n| is reported
     (the value returned is F_2n). Theorem 2's cone constraint is the fixed kappa > 0.
@@ -684,7 +684,7 @@ def minimise_over_delta(
     refinement (scipy minimize_scalar, xatol 1e-6) on the bracket around the best grid point.
 
     The quadrature error bar is |F_n - F_2n| at Delta = 0 and at the minimiser (max of the two).
-    Theorem 2 (Yi, Douady & Chen, arXiv 2510.03268; THEORY.md §3) claims delta_star = 0.
+    Theorem 2 (Yi, Douady & Chen, arXiv 2510.03268; docs/theory.md §3) claims delta_star = 0.
     """
     grid = np.linspace(0.0, math.pi, n_grid)
     Fg = cone_objective_grid(h, tau, kappa_x, kappa_y, grid, coupling=coupling, n=n)
@@ -879,7 +879,7 @@ def subspace_objective(
     F = -(2/tau) E[x.y] + E_x[log C_m(kappa_y) - log C_m(r_x)]
         + E_y[log C_m(kappa_x) - log C_m(r_y)],
     r_x^2 = kappa_y^2 + 2 kappa_y (x.c_y)/tau + |P_B x|^2/tau^2, |P_B x|^2 = 1 - sin^2(phi)(x.a)^2
-    (the paper's M~(w, t), Bessel order (h-1)/2 - 1; THEORY.md §3). Quadrature over the law of
+    (the paper's M~(w, t), Bessel order (h-1)/2 - 1; docs/theory.md §3). Quadrature over the law of
     (x.c_y, x.a) (2-D when gamma = 0 or pi, 3-D otherwise). estimate_error: as cone_objective.
     """
     h = check_int_in_range(h, "h", 4, vmf.MAX_DIM)
@@ -1199,7 +1199,7 @@ def monte_carlo_subspace_objective(
 
 
 def shifted_infonce(X: Any, Y: Any, tau: float) -> float:
-    """L_N(X, Y) - 2 log N for N paired unit rows (verify.objective.infonce; THEORY.md §1):
+    """L_N(X, Y) - 2 log N for N paired unit rows (verify.objective.infonce; docs/theory.md §1):
     the finite-N quantity whose large-N limit is the population objective F."""
     X = as_unit_rows(X, "X", atol=1e-8)
     return infonce(X, Y, tau) - 2.0 * math.log(X.shape[0])
@@ -1210,8 +1210,8 @@ def uniform_finite_batch_correction(h: int, tau: float, N: int) -> float:
     perfectly aligned pairs (y_i = x_i) drawn i.i.d. uniform on S^{h-1}.
 
     Each log-sum-exp is log((e^{1/tau} + sum_{j != i} Z_j)/N), Z_j = exp(x_i.x_j/tau) i.i.d. with
-    mean M = M_h(1/tau) and second moment M2 = M_h(2/tau) (uniform MGF, THEORY.md §1). A second-
-    order delta method gives E log(S/N) ~= log(mu/(N M)) + log M - (N-1) V / (2 mu^2) with
+    mean M = M_h(1/tau) and second moment M2 = M_h(2/tau) (uniform MGF, docs/theory.md §1). A
+    second-order delta method gives E log(S/N) ~= log(mu/(N M)) + log M - (N-1) V / (2 mu^2) with
     mu = e^{1/tau} + (N-1) M, V = M2 - M^2; both log-sum-exps contribute, so
     delta_N = 2 [log(mu/(N M)) - (N-1) V/(2 mu^2)] = O(1/N). (This project's derivation.)
     """

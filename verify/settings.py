@@ -12,7 +12,7 @@ from __future__ import annotations
 
 # ============================================================================ centres
 # The one centre rule (docs/centre_rule.md, implemented by modgap.verify.observables):
-# the centre angle Delta_theta = arccos(c_x . c_y), c = mean / |mean| (THEORY section 2),
+# the centre angle Delta_theta = arccos(c_x . c_y), c = mean / |mean| (docs/theory.md §2),
 # is reported only when BOTH mean norms are at least the noise floor of their source;
 # otherwise it is undefined, with the reason.
 

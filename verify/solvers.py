@@ -2,7 +2,7 @@
 
 The claims of Yi, Douady & Chen (arXiv 2510.03268, Theorems 1-4) are about the minimiser
 of L_N(X, Y) = (1/N) sum_i [ -log softmax_j(x_i . y_j / tau)_i - log softmax_j(y_i . x_j / tau)_i ]
-(THEORY.md §1) over (X, Y) in a feasible set of :mod:`verify.constraints`. This module
+(docs/theory.md §1) over (X, Y) in a feasible set of :mod:`verify.constraints`. This module
 finds it and says how sure it is:
 
 - ``method="lbfgs"``: Riemannian L-BFGS (Huang, Gallivan & Absil, SIAM J. Optim. 25 (2015);
@@ -62,7 +62,7 @@ def loss_and_grad(X: np.ndarray, Y: np.ndarray, tau: float) -> tuple[float, np.n
     L = (1/N) sum_i [log r_i + log c_i] - (2 / (N tau)) sum_i x_i . y_i,
     G = (diag(1/r) E + E diag(1/c) - 2 I) / (N tau) = E o (a 1^T + 1 b^T) - 2 I / (N tau)
     with a = 1 / (N tau r), b = 1 / (N tau c); dL/dX = G Y, dL/dY = G^T X
-    (the formulas of verify.objective, THEORY.md §1). One exponential per entry and three
+    (the formulas of verify.objective, docs/theory.md §1). One exponential per entry and three
     N x N x h products, the minimum for the loss and both gradients.
     For 1 / tau > 300 it defers to :func:`verify.objective.infonce_and_grad`.
     """
@@ -510,7 +510,7 @@ class SolveResult:
     constraint: dict = field(default_factory=dict)
 
     def observables(self) -> GapObservables:
-        """Gap observables of the returned point (THEORY.md §2, §5): the one
+        """Gap observables of the returned point (docs/theory.md §2, §5): the one
         :class:`~modgap.verify.observables.GapObservables` type, with the "configuration"
         centre rule (a mean shorter than the solver's position accuracy, 1e-3, leaves the
         centre angle undefined, with the reason). Angles in radians."""
@@ -590,7 +590,7 @@ def solve(
     memory: int = 10,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> SolveResult:
-    """Minimise L_N(X, Y) (THEORY.md §1) over the feasible set of ``constraint``.
+    """Minimise L_N(X, Y) (docs/theory.md §1) over the feasible set of ``constraint``.
 
     Multi-start: one start per seed (np.random.default_rng(seed), uniform on the lift), or
     a single start from (X0, Y0) (projected onto the feasible set; with variable centres

@@ -13,10 +13,10 @@ Linear, and Q_A, Q_B (h x k, orthonormal columns) are fixed bases. Without bases
 lie EXACTLY in span(Q_A) ∩ S^{h-1} (resp. span(Q_B) ∩ S^{h-1}): since Q^T Q = I,
 |Q z / |z|| = 1 and Q z / |z| in span(Q) by construction (up to float32 rounding of
 one matrix product, about 1e-7). This is the subspace constraint ("dimension collapse"
-imposed) of THEORY.md §2 / Theorem 3 of Yi, Douady & Chen, arXiv 2510.03268.
+imposed) of docs/theory.md §2 / Theorem 3 of Yi, Douady & Chen, arXiv 2510.03268.
 
 Objective. Symmetric InfoNCE with the positive pair in each denominator (CLIP, Radford et
-al. 2021; THEORY.md §1):
+al. 2021; docs/theory.md §1):
 
     L_N(X, Y) = (1/N) sum_i [ -log softmax_j(x_i . y_j / tau)_i - log softmax_j(y_i . x_j / tau)_i ]
               = CE(S / tau, I) + CE(S^T / tau, I),   S = X Y^T,
@@ -93,7 +93,7 @@ def plateaued(history, window: int, rtol: float) -> tuple[bool, str]:
 def symmetric_infonce(X, Y, tau: float):
     """L_N(X, Y) = CE(X Y^T / tau, I) + CE(Y X^T / tau, I) for unit-row torch tensors.
 
-    The symmetric InfoNCE of THEORY.md §1 (Radford et al. 2021), positive pair in each
+    The symmetric InfoNCE of docs/theory.md §1 (Radford et al. 2021), positive pair in each
     denominator, autograd through plain torch ops (no chunking: O(N^2) memory).
     """
     import torch

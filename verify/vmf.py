@@ -1,7 +1,7 @@
 """Von Mises-Fisher (vMF) facts on the sphere S^{m-1}, computed in log space.
 
 The paper (Yi, Douady & Chen, arXiv 2510.03268; its large-batch limit of the symmetric
-InfoNCE loss, Theorems 1-3, summarised in ../shared/THEORY.md Sec. 1 and 3) models each
+InfoNCE loss, Theorems 1-3, summarised in docs/theory.md Sec. 1 and 3) models each
 modality as vMF(c, kappa) on S^{h-1} and evaluates that limit through the vMF normaliser
 and the moment generating function (MGF) E exp(a . y). Those are standard facts
 (Mardia & Jupp, *Directional Statistics*, 2000, Sec. 9.3; DLMF Ch. 10 for the Bessel
@@ -341,7 +341,7 @@ def log_normalizer(m: int, kappa: Any) -> float | np.ndarray:
     """log C_m(kappa), the vMF normaliser on S^{m-1} (w.r.t. surface measure).
 
     C_m(kappa) = kappa^{m/2-1} / ((2 pi)^{m/2} I_{m/2-1}(kappa))   (Mardia & Jupp 2000,
-    eq. 9.3.4; THEORY.md Sec. 1). With nu = m/2 - 1 and L_nu(k) = log(I_nu(k)/(k/2)^nu):
+    eq. 9.3.4; docs/theory.md Sec. 1). With nu = m/2 - 1 and L_nu(k) = log(I_nu(k)/(k/2)^nu):
 
         log C_m(kappa) = -log 2 - (m/2) log pi - L_nu(kappa),
 
@@ -360,7 +360,7 @@ def log_mgf_vmf(a: Any, c: Any, kappa: Any) -> float | np.ndarray:
     """log E_{y ~ vMF(c, kappa)} exp(a . y) = log C_m(kappa) - log C_m(|kappa c + a|).
 
     Source: integrate C_m(kappa) exp((kappa c + a) . y) over S^{m-1}; the integrand is an
-    unnormalised vMF with parameter kappa c + a (Mardia & Jupp 2000, Sec. 9.3; THEORY.md
+    unnormalised vMF with parameter kappa c + a (Mardia & Jupp 2000, Sec. 9.3; docs/theory.md
     Sec. 1). Computed as L_nu(|kappa c + a|) - L_nu(kappa) (power-scaled log Bessel).
 
     ``a``: shape (m,) -> float, or a batch (n, m) -> array (n,). ``c``: unit vector (m,)
@@ -392,7 +392,7 @@ def log_mgf_uniform(m: int, r: Any) -> float | np.ndarray:
 
         log[ Gamma(nu + 1) (2/r)^nu I_nu(r) ] = log Gamma(nu + 1) + L_nu(r),   nu = m/2 - 1,
 
-    which is 0 at r = 0 (THEORY.md Sec. 1; the kappa -> 0 limit of :func:`log_mgf_vmf`;
+    which is 0 at r = 0 (docs/theory.md Sec. 1; the kappa -> 0 limit of :func:`log_mgf_vmf`;
     it enters Theorem 1 of Yi, Douady & Chen with r = 1/tau). ``r`` may be an array.
     """
     m = _check_dim(m)

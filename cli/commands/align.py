@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--k", type=int, default=None, help="ssp: keep the top k shared directions; removal: k"
     )
     parser.add_argument(
-        "--centered",
+        "--centred",
         action="store_true",
         help="ssp, rotation: centre each modality before its SVD (default: not centred)",
     )
@@ -67,14 +67,14 @@ def build_operator(args: argparse.Namespace) -> Any:
         raise ValueError(f"--dim applies to rotation, not {m}")
     if args.lam is not None and m != "translation":
         raise ValueError(f"--lam applies to translation, not {m}")
-    if args.centered and m not in ("ssp", "rotation"):
-        raise ValueError(f"--centered applies to ssp and rotation, not {m}")
+    if args.centred and m not in ("ssp", "rotation"):
+        raise ValueError(f"--centred applies to ssp and rotation, not {m}")
     if m == "ssp":
         return alignment.SharedSpaceProjection(
-            args.variance, args.eps, args.k, args.centered, normalize=True
+            args.variance, args.eps, args.k, args.centred, normalize=True
         )
     if m == "rotation":
-        return alignment.HyperplaneRotation(args.variance, args.dim, args.centered, normalize=True)
+        return alignment.HyperplaneRotation(args.variance, args.dim, args.centred, normalize=True)
     if m == "translation":
         return alignment.Translation(args.lam, normalize=True)
     if m == "removal":
@@ -102,7 +102,7 @@ def _fitted_summary(op: Any) -> str:
     if name == "SharedSpaceProjection":
         return (
             f"subspace dims {op.dim_x_} (images) / {op.dim_y_} (texts) at "
-            f"{100 * op.variance:g}% variance{' (centred SVD)' if op.centered else ''}; "
+            f"{100 * op.variance:g}% variance{' (centred SVD)' if op.centred else ''}; "
             f"d_overlap = {op.d_overlap_} shared directions (cos > 1 - {op.eps:g}, largest "
             f"cos {op.cosines_[0]:.6f}); projecting onto {op.shared_basis_.shape[1]} of them"
         )
