@@ -172,7 +172,7 @@ def test_ssp_and_rotation_known_answer():
     ssp = rows["+SSP"]
     # SSP: the shared space is span(p) (d_overlap = C); every image and class embedding
     # projects onto its p_c: perfect classification and no gap.
-    assert ssp["fitted_d_overlap"] == C
+    assert ssp["d_overlap"] == C
     assert ssp["centre_angle_deg"] == pytest.approx(0.0, abs=ZERO_DEG)
     assert ssp["top_k"]["1"] == 1.0
     assert ssp["observables"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-10)

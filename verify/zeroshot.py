@@ -44,9 +44,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_array, as_unit_rows, check_int_in_range
+from ._validation import as_array, as_unit_rows, check_indices, check_int_in_range
 from .alignment import SharedSpaceProjection, principal_basis
-from .alignment_comparison import default_operators
+from .alignment_comparison import default_operators, fit_and_apply
 from .metrics import centre_angle, centroid_distance
 
 __all__ = [
@@ -193,13 +193,7 @@ def as_labels(
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise ValueError("labels must hold integer class ids, got non-integer values")
     out = arr.astype(np.int64)
-    bad = np.flatnonzero((out < 0) | (out >= n_classes))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(
-            f"labels: {bad.size} class id(s) out of range [0, {n_classes}) for {n_classes} "
-            f"classes with prompts (first: labels[{i}] = {int(out[i])})"
-        )
+    check_indices(out, n_classes, "labels", "classes with prompts", "labels")
     return out
 
 
@@ -387,16 +381,12 @@ def zeroshot_table(
         row: dict[str, Any] = {"method": name}
         Xt, Tt, Ut = Xe, T, U
         if op is not None:
-            try:
-                op.fit(Xfit, Tfit)
-                Xt, Tt = op.transform(Xe, T)
-                _, Ut = op.transform(Xe[:1], U)
-            except ValueError as exc:
-                row["error"] = str(exc)
+            # the text rows are transformed row by row: class embeddings and prompts at once
+            out = fit_and_apply(op, (Xfit, Tfit), (Xe, np.vstack([T, U])), row)
+            if out is None:
                 rows.append(row)
                 continue
-            if hasattr(op, "d_overlap_"):
-                row["fitted_d_overlap"] = int(op.d_overlap_)
+            Xt, Tt, Ut = out[0], out[1][:C], out[1][C:]
         Xt, Tt, Ut = (np.asarray(Z, dtype=np.float64) for Z in (Xt, Tt, Ut))
         acc = zeroshot_accuracy(Xt, ye, Tt, ks=ks)
         obs = zeroshot_observables(Xt, ye, Tt, Ut)

@@ -133,8 +133,8 @@ def render_markdown(table: dict[str, Any], *, title: str | None = None) -> str:
     ]
     for row in table["rows"]:
         name = row["method"]
-        if row.get("fitted_d_overlap") is not None and name.startswith("+SSP"):
-            name = f"{name}, d_overlap = {row['fitted_d_overlap']}"
+        if row.get("d_overlap") is not None and name.startswith("+SSP"):
+            name = f"{name}, d_overlap = {row['d_overlap']}"
         if "error" in row:
             cells = [name, "not applicable: " + row["error"].split(";")[0]]
             cells += [""] * (len(head) - 2)
