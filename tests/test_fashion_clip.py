@@ -102,6 +102,30 @@ def test_cli_demo_and_errors(tmp_path, capsys):
         ([*files, "--json", files[1]], "same file as LABELS"),
         ([files[0], files[1]], "all required"),
     ]
+    # labels as names with the class list; without the list it is an error
+    (tmp_path / "names.txt").write_text("\n".join("abc"[i % 3] for i in range(20)))
+    (tmp_path / "classes.txt").write_text("a\nb\nc\n")
+    named = [files[0], str(tmp_path / "names.txt"), files[2]]
+    assert (
+        main(
+            [
+                "zeroshot",
+                *named,
+                "--classes",
+                str(tmp_path / "classes.txt"),
+                "--json",
+                str(tmp_path / "named.json"),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    import json
+
+    by_id = json.loads((tmp_path / "ok.json").read_text())
+    by_name = json.loads((tmp_path / "named.json").read_text())
+    assert by_name["rows"][0]["top_k"] == by_id["rows"][0]["top_k"]  # same labels, 0 1 2 ...
+    cases.append((named, "give the class list"))
     for argv, msg in cases:
         assert main(["zeroshot", *argv]) == 2
         assert msg in capsys.readouterr().err
