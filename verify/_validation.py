@@ -21,6 +21,7 @@ __all__ = [
     "check_int_in_range",
     "check_orthonormal",
     "check_angle",
+    "check_indices",
 ]
 
 
@@ -164,3 +165,18 @@ def check_orthonormal(Q: Any, name: str, *, h: int | None = None, atol: float = 
     if err > atol:
         raise ValueError(f"{name} must have orthonormal columns (max |Q^T Q - I| = {err:.3g})")
     return arr
+
+
+def check_indices(idx: np.ndarray, high: int, label: str, what: str, name: str) -> None:
+    """Raise ValueError unless every entry of the int array ``idx`` lies in [0, high).
+
+    The message names ``label`` (the argument or file) and the first offender as
+    ``name[j]``; ``what`` says what the indices point at, e.g. "image rows".
+    """
+    bad = np.flatnonzero((idx < 0) | (idx >= high))
+    if bad.size:
+        j = int(bad[0])
+        raise ValueError(
+            f"{label}: {bad.size} index(es) out of range [0, {high}) for {high} {what} "
+            f"(first: {name}[{j}] = {int(idx[j])})"
+        )

@@ -29,7 +29,7 @@ from .alignment import (
 from .metrics import retrieval_recall
 from .observables import gap_observables
 
-__all__ = ["default_operators", "compare_alignments"]
+__all__ = ["default_operators", "fit_and_apply", "compare_alignments"]
 
 
 def default_operators(removal_k: int = 10) -> dict[str, Any]:
@@ -46,6 +46,25 @@ def default_operators(removal_k: int = 10) -> dict[str, Any]:
         "+SSP": SharedSpaceProjection(),
         "+Hyperplane rotation": HyperplaneRotation(),
     }
+
+
+def fit_and_apply(
+    op: Any, fit: tuple[Any, Any], apply: tuple[Any, Any], row: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``op.fit(*fit)`` then ``op.transform(*apply)``; records SSP's ``d_overlap`` in ``row``.
+
+    An operator that cannot be applied (ValueError, e.g. SSP with no shared direction) sets
+    ``row["error"]`` to the reason and returns None, never a made-up number.
+    """
+    try:
+        op.fit(*fit)
+        out = op.transform(*apply)
+    except ValueError as exc:
+        row["error"] = str(exc)
+        return None
+    if hasattr(op, "d_overlap_"):
+        row["d_overlap"] = int(op.d_overlap_)
+    return out
 
 
 def _measure(X: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
@@ -97,15 +116,11 @@ def compare_alignments(
         }
         Xe, Ye = X[eval_idx], Y[eval_idx]
         if op is not None:
-            try:
-                op.fit(X[fit_idx], Y[fit_idx])
-                Xe, Ye = op.transform(Xe, Ye)
-            except ValueError as exc:
-                row["error"] = str(exc)
+            out = fit_and_apply(op, (X[fit_idx], Y[fit_idx]), (Xe, Ye), row)
+            if out is None:
                 rows.append(row)
                 continue
-            if hasattr(op, "d_overlap_"):
-                row["d_overlap"] = int(op.d_overlap_)
+            Xe, Ye = out
         row.update(_measure(np.asarray(Xe, dtype=np.float64), np.asarray(Ye, dtype=np.float64)))
         rows.append(row)
     return rows

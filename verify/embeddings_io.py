@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_indices
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "MODALITY_KEYS",
@@ -301,13 +303,7 @@ def _validate_pairs(value: Any, label: str, n_images: int, n_texts: int) -> np.n
             f"{label}: has length {arr.size}, but there are {n_texts} text rows "
             "(one image index per text row is needed)"
         )
-    bad = np.flatnonzero((arr < 0) | (arr >= n_images))
-    if bad.size:
-        j = int(bad[0])
-        raise ValueError(
-            f"{label}: {bad.size} index(es) out of range [0, {n_images}) for {n_images} image "
-            f"rows (first: pairs[{j}] = {int(arr[j])})"
-        )
+    check_indices(arr, n_images, label, "image rows", "pairs")
     return arr
 
 
