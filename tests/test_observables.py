@@ -53,7 +53,7 @@ def test_noise_level_means_leave_the_centre_undefined_with_the_reason():
 
 
 def test_floors_and_the_stable_angle():
-    assert mean_norm_floor(100, "sample") == pytest.approx(0.3)
+    assert mean_norm_floor(100, "sample") == pytest.approx(3 / math.sqrt(109))  # k/sqrt(n+k^2)
     assert mean_norm_floor(10**9, "sample") == pytest.approx(1e-3)  # never below solver accuracy
     assert mean_norm_floor(5, "configuration") == 1e-3
     with pytest.raises(ValueError, match="source"):
@@ -85,3 +85,30 @@ def test_pairs_index_and_round_trip():
     with pytest.raises(ValueError, match="unknown"):
         GapObservables.from_dict({**d, "centre_angle_deg": 1.0})
     assert math.isclose(obs.degrees()["pair_angle_max_deg"], math.degrees(obs.pair_angle_max))
+
+
+def test_per_modality_rules_and_image_side_pairs():
+    """Zero-shot: 200 sampled images, 3 class embeddings (the whole text side, a
+    configuration). As a sample, 3 rows could never show a centre (floor 3/sqrt(12));
+    under (sample, configuration) the angle is defined and equals the planted one."""
+    rng = np.random.default_rng(0)
+    d, phi = 6, 0.7
+    cx = np.eye(d)[0]
+    cy = math.cos(phi) * np.eye(d)[0] + math.sin(phi) * np.eye(d)[1]
+    T = np.array([(cy + np.eye(d)[k]) / math.sqrt(2) for k in (2, 3, 4)])  # |mean| = 0.816
+    labels = rng.integers(0, 3, 200)
+    X = cx + 0.2 * rng.standard_normal((200, d))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    both_sample = gap_observables(X, T, pairs_x=labels)
+    assert both_sample.centre_angle is None
+    mixed = gap_observables(X, T, pairs_x=labels, source=("sample", "configuration"))
+    assert mixed.centre_rule == "sample/configuration" and mixed.n_pairs == 200
+    mx, my = X.mean(0), T.mean(0)
+    expected = math.acos(mx @ my / np.linalg.norm(mx) / np.linalg.norm(my))
+    assert mixed.centre_angle == pytest.approx(expected, abs=1e-9)
+    cos = np.einsum("ij,ij->i", X, T[labels])
+    assert mixed.pair_cosine_mean == pytest.approx(cos.mean(), abs=1e-12)
+    with pytest.raises(ValueError, match="pairs_x"):
+        gap_observables(X, T, pairs_x=labels[:5])
+    with pytest.raises(ValueError, match="not both"):
+        gap_observables(X, T, pairs_x=labels, pairs=labels)

@@ -36,6 +36,10 @@ def _brute_topk(X, y, T, k):
     return hits / X.shape[0]
 
 
+def _deg(angle):
+    return None if angle is None else math.degrees(angle)
+
+
 def _mp_centre_angle_deg(X, T):
     """Delta_theta in mpmath (50 digits): angle between the two plain means."""
     mpmath.mp.dps = 50
@@ -86,7 +90,7 @@ def test_accuracy_and_angle_against_brute_force():
     table = zeroshot_table(X, y, T, normalize=False)
     orig = table["rows"][0]
     assert orig["method"] == "original"
-    assert orig["centre_angle_deg"] == pytest.approx(_mp_centre_angle_deg(X, T), abs=1e-9)
+    assert _deg(orig["gap"]["centre_angle"]) == pytest.approx(_mp_centre_angle_deg(X, T), abs=1e-9)
     assert orig["top_k"]["1"] == pytest.approx(_brute_topk(X, y, T, 1), abs=1e-15)
     for c in range(C):
         mask = y == c
@@ -118,15 +122,15 @@ def test_planted_delta_theta_exact():
     X = np.vstack([math.cos(beta) * cx + s * math.sin(beta) * e for e in E for s in (1, -1)])
     T = np.vstack([math.cos(beta) * cy + s * math.sin(beta) * e for e in E for s in (1, -1)])
     y = np.arange(8)  # image j belongs to class j (same offset direction)
-    table = zeroshot_table(X, y, T, normalize=False)
-    assert table["rows"][0]["centre_angle_deg"] == pytest.approx(60.0, abs=1e-12)
+    table = zeroshot_table(X, y, T, normalize=False, images_source="configuration")
+    assert _deg(table["rows"][0]["gap"]["centre_angle"]) == pytest.approx(60.0, abs=1e-12)
     # Translation closes the gap exactly here: both translated sets are symmetric about
     # (c_x + c_y)/2 with equal row norms.
     tr = next(r for r in table["rows"] if r["method"] == "+Translation")
-    assert tr["centre_angle_deg"] == pytest.approx(0.0, abs=ZERO_DEG)
+    assert _deg(tr["gap"]["centre_angle"]) == pytest.approx(0.0, abs=ZERO_DEG)
     # Centring: each mean becomes exactly zero, so Delta_theta is undefined (None).
     ce = next(r for r in table["rows"] if r["method"] == "+Centring")
-    assert ce["centre_angle_deg"] is None
+    assert _deg(ce["gap"]["centre_angle"]) is None
     assert ce["top_k"]["1"] == 1.0  # centred image j equals centred class j
 
 
@@ -138,12 +142,12 @@ def test_removal_known_answer():
     y = np.repeat(np.arange(C), 3)
     X = _unit(B[y] + 1.5 * np.eye(d)[0])
     T = _unit(B - 1.5 * np.eye(d)[0])
-    table = zeroshot_table(X, y, T, normalize=False, removal_k=1)
+    table = zeroshot_table(X, y, T, normalize=False, removal_k=1, images_source="configuration")
     row = next(r for r in table["rows"] if r["method"].startswith("+Removal"))
     assert row["method"] == "+Removal (k=1)"
-    assert row["centre_angle_deg"] == pytest.approx(0.0, abs=ZERO_DEG)
-    assert row["observables"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-12)
-    before = table["rows"][0]["observables"]["pair_cosine_mean"]
+    assert _deg(row["gap"]["centre_angle"]) == pytest.approx(0.0, abs=ZERO_DEG)
+    assert row["gap"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-12)
+    before = table["rows"][0]["gap"]["pair_cosine_mean"]
     assert before == pytest.approx((1 - 1.5**2) / (1 + 1.5**2), abs=1e-12)
 
 
@@ -165,21 +169,21 @@ def _planted_subspaces(C=4, seed=0):
 
 def test_ssp_and_rotation_known_answer():
     X, y, prompts, C = _planted_subspaces()
-    table = zeroshot_table(X, y, prompts, normalize=False)
+    table = zeroshot_table(X, y, prompts, normalize=False, images_source="configuration")
     rows = {r["method"]: r for r in table["rows"]}
-    before = rows["original"]["centre_angle_deg"]
+    before = _deg(rows["original"]["gap"]["centre_angle"])
     assert before > 5.0
     ssp = rows["+SSP"]
     # SSP: the shared space is span(p) (d_overlap = C); every image and class embedding
     # projects onto its p_c: perfect classification and no gap.
     assert ssp["d_overlap"] == C
-    assert ssp["centre_angle_deg"] == pytest.approx(0.0, abs=ZERO_DEG)
+    assert _deg(ssp["gap"]["centre_angle"]) == pytest.approx(0.0, abs=ZERO_DEG)
     assert ssp["top_k"]["1"] == 1.0
-    assert ssp["observables"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-10)
+    assert ssp["gap"]["pair_cosine_mean"] == pytest.approx(1.0, abs=1e-10)
     # rotation maps a onto b: each rotated image equals one prompt, the class means of the
     # rotated images are parallel to the class embeddings, so Delta_theta = 0.
     rot = rows["+Hyperplane rotation"]
-    assert rot["centre_angle_deg"] == pytest.approx(0.0, abs=ZERO_DEG)
+    assert _deg(rot["gap"]["centre_angle"]) == pytest.approx(0.0, abs=ZERO_DEG)
     assert rot["top_k"]["1"] == 1.0
 
 

@@ -8,14 +8,17 @@ undefined there and must be reported as undefined, never as a number (docs/theor
 "Near zero" depends on where the rows come from (docs/centre_rule.md):
 
 - ``source="sample"``: the rows are draws from a population (embeddings of data, trained
-  towers, vMF samples). The mean of n unit vectors has E|mean - mu|^2 <= 1/n, so a mean
-  shorter than ``CENTRE_SIGMAS / sqrt(n)`` is within noise: floor = max(3 / sqrt(n),
-  CONFIGURATION_MEAN_FLOOR).
+  towers, vMF samples). The mean m of n unit vectors has E|m - mu|^2 = (1 - |mu|^2)/n. A
+  centre needs |m| >= k sigma-hat with the plug-in sigma-hat^2 = (1 - |m|^2)/n and
+  k = CENTRE_SIGMAS = 3, i.e. |m| >= k / sqrt(n + k^2) (about 3/sqrt(n) for large n);
+  floor = max(k / sqrt(n + k^2), CONFIGURATION_MEAN_FLOOR).
 - ``source="configuration"``: the rows are the object itself (a solver's optimum, a planted
   model). Its mean is exact up to the solver's position accuracy: floor =
   ``CONFIGURATION_MEAN_FLOOR`` (1e-3).
 
-Every part of modgap that reports a centre angle (analyze, align, solve, zeroshot, every
+Each modality may have its own source (e.g. zero-shot: the images are a sample, the C
+class embeddings are the whole text side, a configuration). Every part of modgap that
+reports a centre angle (analyze, align, solve, zeroshot, every
 theorem check, every figure) goes through :func:`centre_angle_from_means`.
 """
 
@@ -38,9 +41,10 @@ SOURCES: tuple[str, ...] = ("sample", "configuration")
 def mean_norm_floor(n: int, source: CentreSource = "sample") -> float:
     """Smallest mean norm that counts as a centre for ``n`` rows from ``source``.
 
-    sample: ``max(CENTRE_SIGMAS / sqrt(n), CONFIGURATION_MEAN_FLOOR)`` (three RMS of the
-    sampling noise of a mean of n unit vectors, E|mean - mu|^2 = (1 - |mu|^2)/n);
-    configuration: ``CONFIGURATION_MEAN_FLOOR`` (solver accuracy). Module docstring.
+    sample: ``max(k / sqrt(n + k^2), CONFIGURATION_MEAN_FLOOR)`` with k = CENTRE_SIGMAS
+    (|m| at least k plug-in standard errors of a mean of n unit vectors,
+    E|m - mu|^2 = (1 - |mu|^2)/n); configuration: ``CONFIGURATION_MEAN_FLOOR`` (solver
+    accuracy). Module docstring.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
@@ -49,7 +53,7 @@ def mean_norm_floor(n: int, source: CentreSource = "sample") -> float:
         raise ValueError(f"n must be a positive number of rows, got {n}")
     if source == "configuration":
         return CONFIGURATION_MEAN_FLOOR
-    return max(CENTRE_SIGMAS / math.sqrt(n), CONFIGURATION_MEAN_FLOOR)
+    return max(CENTRE_SIGMAS / math.sqrt(n + CENTRE_SIGMAS**2), CONFIGURATION_MEAN_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ def centre_angle_from_means(
     n_x: int,
     n_y: int | None = None,
     *,
-    source: CentreSource = "sample",
+    source: CentreSource | tuple[CentreSource, CentreSource] = "sample",
 ) -> CentreAngle:
     """Delta_theta = angle(mean_x / |mean_x|, mean_y / |mean_y|) under the centre rule.
 
@@ -94,6 +98,7 @@ def centre_angle_from_means(
     ``n_x``, ``n_y``: how many rows each mean averages (``n_y`` defaults to ``n_x``). The
     angle is computed as 2 atan2(|c_x - c_y|, |c_x + c_y|), stable near 0 and pi. Undefined
     (angle None, with the reason) when either norm is below :func:`mean_norm_floor`.
+    ``source``: one rule for both, or (rule of x, rule of y).
     Source: seed paper section 2 (Delta_theta); the rule: module docstring.
     """
     mx = np.asarray(mean_x, dtype=np.float64).ravel()
@@ -103,7 +108,9 @@ def centre_angle_from_means(
     if not (np.all(np.isfinite(mx)) and np.all(np.isfinite(my))):
         raise ValueError("mean_x and mean_y must be finite")
     n_y = n_x if n_y is None else n_y
-    fx, fy = mean_norm_floor(n_x, source), mean_norm_floor(n_y, source)
+    sx, sy = (source, source) if isinstance(source, str) else tuple(source)
+    fx, fy = mean_norm_floor(n_x, sx), mean_norm_floor(n_y, sy)
+    rule = sx if sx == sy else f"{sx}/{sy}"
     nx, ny = float(np.linalg.norm(mx)), float(np.linalg.norm(my))
     short = [
         f"|mean {name}| = {norm:.3g} < {floor:.3g}"
@@ -111,15 +118,15 @@ def centre_angle_from_means(
         if not norm >= floor
     ]
     if short:
-        why = (
-            f"3 sigma of the sampling noise, {CENTRE_SIGMAS:g}/sqrt(n)"
-            if source == "sample"
-            else "the solver's position accuracy"
-        )
+        why = {
+            "sample": f"{CENTRE_SIGMAS:g} standard errors of a mean of n rows",
+            "configuration": "the solver's position accuracy",
+        }
+        reasons = "; ".join(dict.fromkeys(why[s] for s in (sx, sy)))
         reason = (
-            f"centre undefined: {' and '.join(short)} ({why}; rule: {source}); "
+            f"centre undefined: {' and '.join(short)} ({reasons}; rule: {rule}); "
             "a mean this short has no direction"
         )
-        return CentreAngle(None, reason, nx, ny, fx, fy, source)
+        return CentreAngle(None, reason, nx, ny, fx, fy, rule)
     angle = _angle_between_units(mx / nx, my / ny)
-    return CentreAngle(angle, None, nx, ny, fx, fy, source)
+    return CentreAngle(angle, None, nx, ny, fx, fy, rule)

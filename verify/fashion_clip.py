@@ -20,7 +20,7 @@ frozen, the MiniLM features of every caption are computed once.
 
 Objective: CLIP's symmetric InfoNCE, (CE(S / tau, I) + CE(S^T / tau, I)) / 2 over each
 mini-batch, S = X Y^T, tau = 1 / exp(s) (the mean of the two directions, as in CLIP; the
-project's L_N of THEORY.md §1 is twice this). Captions of one class repeat within a batch
+project's L_N of docs/theory.md §1 is twice this). Captions of one class repeat within a batch
 (10 classes), so some negatives are duplicates of the positive: the usual situation when
 CLIP is trained on class captions. Adam, seeded, one thread, deterministic algorithms.
 
@@ -35,6 +35,7 @@ and imported inside the functions.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import sys
 import time
@@ -511,7 +512,8 @@ def _progress(it, desc: str, enabled: bool):
 
 
 def _epoch_line(h: dict[str, Any]) -> str:
-    theta = h["centre_angle_deg"]
+    theta = h["gap"]["centre_angle"]
+    theta = None if theta is None else math.degrees(theta)
     loss = "   -  " if h["loss"] is None else f"{h['loss']:.4f}"
     return (
         f"epoch {h['epoch']:>2}  loss {loss}  tau {h['tau']:.4f}  top-1 {h['top1']:.4f}  "

@@ -113,8 +113,9 @@ def gap_observables(
     X: Any,
     Y: Any,
     *,
-    source: CentreSource = "sample",
+    source: CentreSource | tuple[CentreSource, CentreSource] = "sample",
     pairs: Any = None,
+    pairs_x: Any = None,
     QC: Any = None,
     normalize: bool = False,
     chunk: int = PAIR_CHUNK_ROWS,
@@ -122,8 +123,10 @@ def gap_observables(
     """Every gap observable of unit rows X (images) and Y (texts), as :class:`GapObservables`.
 
     ``source``: the centre rule ("sample" for embeddings of data, "configuration" for a
-    solver's optimum or a planted model); ``pairs``: None (row i of X with row i of Y) or
-    an int array of length len(Y) giving each text's image row (several captions per image);
+    solver's optimum or a planted model), or one per modality (x's, y's); ``pairs``: None
+    (row i of X with row i of Y) or an int array of length len(Y) giving each text's image
+    row (several captions per image); ``pairs_x``: instead, an int array of length len(X)
+    giving each image's text row (zero-shot: the class of each image);
     ``QC``: optional orthonormal basis (h, k) of the shared space C; ``normalize``: divide
     rows by their norms first (else they must be unit rows). Centres use every row of each
     modality once; pair measures use the pairs, in chunks of ``chunk`` rows pooled exactly.
@@ -137,13 +140,18 @@ def gap_observables(
             f"d = {Ya.shape[1]}"
         )
     n_x, n_y = Xa.shape[0], Ya.shape[0]
-    if pairs is None:
+    if pairs is not None and pairs_x is not None:
+        raise ValueError("give pairs (per text) or pairs_x (per image), not both")
+    if pairs_x is not None:  # swap the roles: walk the images, each with its text
+        idx = _index(pairs_x, "pairs_x", n_x, n_y)
+        walk, other = Ya, Xa  # chunks take walk[idx] against other's rows
+    elif pairs is not None:
+        idx = _index(pairs, "pairs", n_y, n_x)
+        walk, other = Xa, Ya
+    else:
         if n_x != n_y:
             raise ValueError(f"{n_x} rows in X but {n_y} in Y: give a pair index (pairs)")
-    else:
-        pairs = np.asarray(pairs, dtype=np.int64)
-        if pairs.shape != (n_y,) or pairs.min(initial=0) < 0 or pairs.max(initial=0) >= n_x:
-            raise ValueError(f"pairs must be {n_y} row indices of X in [0, {n_x})")
+        idx, walk, other = None, Xa, Ya
     Qc = None if QC is None else np.asarray(QC, dtype=np.float64)
     if Qc is not None and (Qc.ndim != 2 or Qc.shape[0] != Xa.shape[1]):
         raise ValueError(f"QC must be a ({Xa.shape[1]}, k) basis, got shape {Qc.shape}")
@@ -155,10 +163,11 @@ def gap_observables(
     cos_sum = ang_sum = dist_sum = 0.0
     ang_min, ang_max = math.inf, -math.inf
     diff_sum, diff_max = 0.0, 0.0
-    for lo in range(0, n_y, chunk):
-        hi = min(lo + chunk, n_y)
-        Xc = np.asarray(Xa[lo:hi] if pairs is None else Xa[pairs[lo:hi]], dtype=np.float64)
-        Yc = np.asarray(Ya[lo:hi], dtype=np.float64)
+    n_pairs = other.shape[0]
+    for lo in range(0, n_pairs, chunk):
+        hi = min(lo + chunk, n_pairs)
+        Xc = np.asarray(walk[lo:hi] if idx is None else walk[idx[lo:hi]], dtype=np.float64)
+        Yc = np.asarray(other[lo:hi], dtype=np.float64)
         cos_sum += float(metrics.pair_cosines(Xc, Yc).sum())
         ang = metrics.pair_angles(Xc, Yc)
         ang_sum += float(ang.sum())
@@ -171,8 +180,8 @@ def gap_observables(
     return GapObservables(
         n_x=int(n_x),
         n_y=int(n_y),
-        n_pairs=int(n_y),
-        centre_rule=source,
+        n_pairs=int(n_pairs),
+        centre_rule=centre.source,
         centre_angle=centre.angle,
         centre_undefined_reason=centre.reason,
         mean_norm_x=centre.mean_norm_x,
@@ -180,11 +189,23 @@ def gap_observables(
         mean_norm_floor_x=centre.floor_x,
         mean_norm_floor_y=centre.floor_y,
         centroid_distance=float(np.linalg.norm(mx - my)),
-        pair_cosine_mean=cos_sum / n_y,
-        pair_angle_mean=ang_sum / n_y,
+        pair_cosine_mean=cos_sum / n_pairs,
+        pair_angle_mean=ang_sum / n_pairs,
         pair_angle_min=ang_min,
         pair_angle_max=ang_max,
-        mean_pair_distance=dist_sum / n_y,
-        shared_space_diff_mean=None if Qc is None else diff_sum / n_y,
+        mean_pair_distance=dist_sum / n_pairs,
+        shared_space_diff_mean=None if Qc is None else diff_sum / n_pairs,
         shared_space_diff_max=None if Qc is None else diff_max,
     )
+
+
+def _index(value: Any, name: str, length: int, bound: int) -> np.ndarray:
+    """An int index array of ``length`` entries in [0, bound), or a ValueError naming it."""
+    idx = np.asarray(value)
+    if idx.dtype.kind not in "iu" or idx.shape != (length,):
+        raise ValueError(
+            f"{name} must be {length} integer row indices, got {idx.dtype} {idx.shape}"
+        )
+    if length and (idx.min() < 0 or idx.max() >= bound):
+        raise ValueError(f"{name} must index rows in [0, {bound})")
+    return idx.astype(np.int64, copy=False)

@@ -17,10 +17,10 @@ from __future__ import annotations
 # otherwise it is undefined, with the reason.
 
 #: Rows that are draws from a population (embeddings, trained towers, vMF samples): the
-#: sample mean of n unit vectors has E|mean - mu|^2 = (1 - |mu|^2) / n <= 1 / n, so a mean
-#: shorter than CENTRE_SIGMAS / sqrt(n) is within CENTRE_SIGMAS RMS of what noise alone
-#: gives (for mu = 0 exactly: E|mean|^2 = 1/n). Source: the variance of a mean of i.i.d.
-#: bounded vectors; the 3-sigma convention.
+#: sample mean m of n unit vectors has E|m - mu|^2 = (1 - |mu|^2) / n, so a centre needs
+#: |m| >= CENTRE_SIGMAS plug-in standard errors, i.e. |m| >= k / sqrt(n + k^2), k = 3
+#: (~3/sqrt(n) for large n). Source: the variance of a mean of i.i.d. unit vectors; the
+#: 3-sigma convention.
 CENTRE_SIGMAS = 3.0
 #: Rows that are a configuration (a solver's optimum, a planted model): the mean of a
 #: configuration the optimum spreads symmetrically is zero up to the solver's position

@@ -2,7 +2,7 @@
 
 Source of the protocol: Yi, Douady & Chen, arXiv 2510.03268, Table 1 (frozen CLIP ViT-B/32,
 zero-shot on CIFAR-10/100 and ImageNet-1K; for CLIP, +Translation, +Removal and +SSP the
-centre angle Delta_theta, top-1 "R@1" and top-5 "R@5"; THEORY.md §4). The zero-shot rule
+centre angle Delta_theta, top-1 "R@1" and top-5 "R@5"; docs/theory.md §4). The zero-shot rule
 is CLIP's (Radford et al. 2021, §3.1.4): embed each class name through P prompt templates,
 average the P unit text embeddings, renormalise, and predict the class whose embedding
 has the largest cosine with the image.
@@ -16,7 +16,7 @@ Definitions (X: n unit image rows; T: C unit class embeddings; labels y_i in {0.
   the images of each class; chance level = k / C for top-k (uniform guessing), next to
   the majority-class rate for imbalanced labels (:func:`zeroshot_accuracy`);
 - Delta_theta = arccos of the cosine between mean_i x_i and mean_c t_c, every class
-  counted once (:func:`verify.metrics.centre_angle`); other gap observables in
+  counted once (the one centre rule, :mod:`modgap.verify.centres`); other gap observables in
   :func:`zeroshot_observables`.
 
 This project's reading of what the paper leaves unsaid (stated in every result):
@@ -47,7 +47,8 @@ import numpy as np
 from ._validation import as_array, as_unit_rows, check_indices, check_int_in_range
 from .alignment import SharedSpaceProjection, principal_basis
 from .alignment_comparison import default_operators, fit_and_apply
-from .metrics import centre_angle, centroid_distance
+from .centres import CentreSource
+from .observables import gap_observables
 
 __all__ = [
     "FIT_SPLITS",
@@ -239,15 +240,22 @@ def zeroshot_accuracy(
 
 
 def zeroshot_observables(
-    X: Any, labels: Any, T: Any, U: Any | None = None, *, n_angles: int = 5
+    X: Any,
+    labels: Any,
+    T: Any,
+    U: Any | None = None,
+    *,
+    n_angles: int = 5,
+    images_source: CentreSource = "sample",
 ) -> dict[str, Any]:
     """Gap observables of a zero-shot set: images X (n, d), class embeddings T (C, d).
 
-    - ``centre_angle_deg``: Delta_theta between mean_i x_i and mean_c t_c (seed paper §2;
-      None when a mean vanishes); ``centroid_distance`` |mean x - mean t| (Liang et al.
-      2022), every class counted once;
-    - ``pair_cosine_mean``: mean_i x_i . t_{y_i} (each image with its own class: the
-      "pairs" of zero-shot);
+    - ``gap``: the :class:`~modgap.verify.observables.GapObservables` record (radians) of the
+      images against the class embeddings, every class counted once, each image paired
+      with its own class (the "pairs" of zero-shot: ``pair_cosine_mean`` = mean_i
+      x_i . t_{y_i}); centre rule: the images are a sample (|mean| >= 3/sqrt(n + 9)), the
+      C class embeddings the whole text side, a configuration (docs/centre_rule.md);
+      ``images_source="configuration"`` for planted image sets that are not samples;
     - ``effective_dimension_images`` / ``_texts``: Zhang et al. (C3), 99% of the centred
       covariance, texts on the prompt rows U (or T);
     - ``principal_angles_deg``: first ``n_angles`` principal angles (ascending) between the
@@ -260,13 +268,11 @@ def zeroshot_observables(
     Ta = as_unit_rows(T, "T", atol=1e-5)
     Ua = Ta if U is None else as_unit_rows(U, "U", atol=1e-5)
     y = as_labels(labels, Xa.shape[0], Ta.shape[0])
-    theta = centre_angle(Xa, Ta)
+    gap = gap_observables(Xa, Ta, pairs_x=y, source=(images_source, "configuration"))
     ssp = SharedSpaceProjection().fit(Xa, Ua)
     angles = np.degrees(ssp.principal_angles_)
     return {
-        "centre_angle_deg": None if theta is None else float(np.degrees(theta)),
-        "centroid_distance": centroid_distance(Xa, Ta),
-        "pair_cosine_mean": float(np.einsum("ij,ij->i", Xa, Ta[y]).mean()),
+        "gap": gap.to_dict(),
         "effective_dimension_images": _effective_dimension(Xa),
         "effective_dimension_texts": _effective_dimension(Ua),
         "subspace_dim_images": int(ssp.dim_x_),
@@ -284,7 +290,7 @@ def _effective_dimension(Z: np.ndarray) -> int:
     if Z.shape[0] < 2:
         return 0
     try:
-        return int(principal_basis(Z, variance=0.99, centered=True)[0].shape[1])
+        return int(principal_basis(Z, variance=0.99, centred=True)[0].shape[1])
     except ValueError:  # all rows equal: no variance at all
         return 0
 
@@ -319,6 +325,7 @@ def zeroshot_table(
     ks: Sequence[int] = (1, 5),
     normalize: bool = True,
     operators: dict[str, Any] | None = None,
+    images_source: CentreSource = "sample",
 ) -> dict[str, Any]:
     """The seed paper's Table 1 on given embeddings, as a JSON-serialisable dict.
 
@@ -332,7 +339,9 @@ def zeroshot_table(
     (C, d), (C, P, d) or C arrays (P_c, d). ``fit_split``: "evaluated" (fit on the
     evaluated images) or "holdout" (fit on a seeded ``holdout`` fraction, evaluate on the
     rest); ``fit_images`` (m, d) instead fits on those images and evaluates on all of
-    ``images``. Rows are L2-normalised when ``normalize``.
+    ``images``. Rows are L2-normalised when ``normalize``. ``images_source``: the centre
+    rule of the images ("sample", the default, for embeddings of data; "configuration" for
+    a planted set).
 
     An operator that cannot be applied (e.g. SSP finds no shared direction) gets a row
     with ``error`` and no numbers. Keys: ``rows`` (list), ``readings`` (the choices in
@@ -389,10 +398,10 @@ def zeroshot_table(
             Xt, Tt, Ut = out[0], out[1][:C], out[1][C:]
         Xt, Tt, Ut = (np.asarray(Z, dtype=np.float64) for Z in (Xt, Tt, Ut))
         acc = zeroshot_accuracy(Xt, ye, Tt, ks=ks)
-        obs = zeroshot_observables(Xt, ye, Tt, Ut)
+        obs = zeroshot_observables(Xt, ye, Tt, Ut, images_source=images_source)
         row.update(
             {
-                "centre_angle_deg": obs["centre_angle_deg"],
+                "gap": obs["gap"],
                 "top_k": acc["top_k"],
                 "per_class_top1": acc["per_class_top1"],
                 "observables": obs,

@@ -10,6 +10,7 @@ renderers :func:`render_markdown` and :func:`render_per_class` are importable (e
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -139,12 +140,13 @@ def render_markdown(table: dict[str, Any], *, title: str | None = None) -> str:
             cells = [name, "not applicable: " + row["error"].split(";")[0]]
             cells += [""] * (len(head) - 2)
         else:
-            o = row["observables"]
-            cells = [name, _num(row["centre_angle_deg"])]
+            o, gap = row["observables"], row["gap"]
+            angle = None if gap["centre_angle"] is None else math.degrees(gap["centre_angle"])
+            cells = [name, _num(angle)]
             cells += [_pct(row["top_k"][k]) for k in ks]
             cells += [
-                f"{o['centroid_distance']:.3f}",
-                f"{o['pair_cosine_mean']:.3f}",
+                f"{gap['centroid_distance']:.3f}",
+                f"{gap['pair_cosine_mean']:.3f}",
                 f"{o['effective_dimension_images']} / {o['effective_dimension_texts']}",
                 str(o["d_overlap"]),
                 f"{o['predicted_gap_deg']:.2f}",
