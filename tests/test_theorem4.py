@@ -12,8 +12,10 @@ import pytest
 
 from modgap.theorems import theorem4
 from modgap.theorems.verdict import Status
+from modgap.verify.coupling import rotation_coupling_ot
 from modgap.verify.frames import shared_space_measurements, subspace_frame
 from modgap.verify.geometry import hyperplanes_with_angle
+from modgap.verify.ims import ims_family_objective
 
 
 def _explicit_frame(h: int, phi: float):
@@ -87,7 +89,7 @@ def test_optimal_coupling_matches_brute_force():
 
 
 def test_population_check_recovers_rotation_partner():
-    r = theorem4._population_check(5, 4.0, 0.9, 150, 7)
+    r = rotation_coupling_ot(5, 4.0, 0.9, 150, 7)
     assert r["fraction_rotation_partner_recovered"] == 1.0
     assert r["max_abs_PCx_minus_PCy_at_ot"] < 1e-12
     assert r["mean_xy_ot"] == pytest.approx(r["mean_xy_rotation_coupling"], abs=1e-14)
@@ -101,7 +103,7 @@ def test_population_check_recovers_rotation_partner():
 def test_ims_family_gradient_matches_finite_differences():
     frame = subspace_frame(*hyperplanes_with_angle(5, 0.6, seed=2))
     heights = np.random.default_rng(1).uniform(-0.8, 0.8, 7)
-    fun, embed = theorem4.ims_family_objective(frame, heights, 0.3)
+    fun, embed = ims_family_objective(frame, heights, 0.3)
     z = np.random.default_rng(4).standard_normal(2 * 7 * 3)
     _, g = fun(z)
     eps = 1e-6

@@ -63,6 +63,11 @@ from modgap.verify.settings import (
     ORTHOGONAL_TOL,
     decision_tolerance,
 )
+from modgap.verify.subspace_population import (
+    claimed_hessian_eigenvalues,
+    monte_carlo_difference,
+    regime_map,
+)
 
 from .branches import (
     branch_controls,
@@ -289,65 +294,6 @@ def statement() -> dict[str, Any]:
 # ============================================================================ population
 
 
-def _hessian_at_claimed(h: int, tau: float, kappa: float, phi: float, n: int) -> list[float]:
-    """Eigenvalues of the finite-difference Hessian of F(beta_x, beta_y) at beta = 0 (step 1e-3)."""
-    e = 1e-3
-
-    def F(bx: float, by: float) -> float:
-        return population.subspace_objective(h, tau, kappa, kappa, phi, bx, by, n=n).objective
-
-    f0 = F(0.0, 0.0)
-    fxx = (F(e, 0) - 2 * f0 + F(-e, 0)) / e**2
-    fyy = (F(0, e) - 2 * f0 + F(0, -e)) / e**2
-    fxy = (F(e, e) - F(e, -e) - F(-e, e) + F(-e, -e)) / (4 * e * e)
-    return [float(v) for v in np.linalg.eigvalsh(np.array([[fxx, fxy], [fxy, fyy]]))]
-
-
-def _mc_confirm(
-    h: int, tau: float, kappa: float, phi: float, best: tuple[float, float, float], n: int
-) -> dict[str, float]:
-    """Monte Carlo (explicit samples, closed-form inner MGF) of F at the claimed configuration
-    and at ``best``: an estimate of F(claimed) - F(best) independent of the quadrature."""
-    out = {}
-    for name, (bx, by, g), seed in (("claimed", (0.0, 0.0, 0.0), 101), ("best", best, 202)):
-        mc, *_ = population.monte_carlo_subspace_objective(
-            h, tau, kappa, kappa, phi, bx, by, g, n_samples=n, seed=seed
-        )
-        out[f"mc_{name}"], out[f"mc_{name}_stderr"] = mc.mean, mc.stderr
-    out["mc_difference"] = out["mc_claimed"] - out["mc_best"]
-    out["mc_difference_stderr"] = math.hypot(out["mc_claimed_stderr"], out["mc_best_stderr"])
-    out["mc_z"] = out["mc_difference"] / out["mc_difference_stderr"]
-    out["n_samples"] = n
-    return out
-
-
-def regime_map(hs: Any, taus: Any, kappas: Any, phi: float, n: int = 16) -> list[dict[str, Any]]:
-    """F(claimed) - F(centres together in C) over a (h, tau, kappa) grid at angle ``phi``
-    (positive: the claimed configuration is NOT the better of the two), with the quadrature
-    error bar. For docs and figures (verify.population.subspace_objective)."""
-    rows = []
-    for h in hs:
-        for tau in taus:
-            for kappa in kappas:
-                cl = population.subspace_objective(
-                    h, tau, kappa, kappa, phi, 0.0, 0.0, n=n, estimate_error=True
-                )
-                ic = population.subspace_objective(
-                    h, tau, kappa, kappa, phi, math.pi / 2, math.pi / 2, n=n, estimate_error=True
-                )
-                rows.append(
-                    dict(
-                        h=h,
-                        tau=tau,
-                        kappa=kappa,
-                        phi=phi,
-                        claimed_minus_in_C=cl.objective - ic.objective,
-                        quad_error=max(cl.quad_error, ic.quad_error),
-                    )
-                )
-    return rows
-
-
 def _describe(r: dict[str, Any]) -> str:
     """Words for a pair of centres: |P_C c_x|, |P_C c_y| and their angle."""
     cx, cy = r["centre_C_component_x"], r["centre_C_component_y"]
@@ -385,7 +331,9 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
                 centre_angle_best=r.centre_angle_best,
                 quad_error=r.quad_error,
                 tol=decision_tolerance(r.quad_error, r.F_claimed),
-                hessian_eigenvalues_at_claimed=_hessian_at_claimed(h, tau, kappa, phi, cfg["n"]),
+                hessian_eigenvalues_at_claimed=claimed_hessian_eigenvalues(
+                    h, tau, kappa, phi, cfg["n"]
+                ),
             )
         )
     better = [r for r in rows if r["F_best"] < r["F_claimed"] - r["tol"]]
@@ -411,7 +359,7 @@ def population_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
         # every counterexample is re-estimated by Monte Carlo; the verdict rests on those the
         # independent estimate confirms (difference > 5 standard errors)
         for r in better:
-            r["monte_carlo"] = _mc_confirm(
+            r["monte_carlo"] = monte_carlo_difference(
                 r["h"],
                 r["tau"],
                 r["kappa"],

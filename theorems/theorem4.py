@@ -45,18 +45,16 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy.optimize import linear_sum_assignment, minimize
 
-from modgap.verify import vmf
+from modgap.verify.coupling import rotation_coupling_ot
 from modgap.verify.frames import (
-    SubspaceFrame,
     best_aligned_partner,
     shared_space_measurements,
     subspace_frame,
     subspace_optimum,
 )
 from modgap.verify.geometry import hyperplanes_with_angle
-from modgap.verify.objective import infonce_and_grad
+from modgap.verify.ims import ims_family_objective, minimise_ims_family
 from modgap.verify.settings import AGREE_TOL, GRAD_TOL
 
 from .outcome import decide
@@ -144,58 +142,6 @@ def statement() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- population
 
 
-def _population_check(h: int, kappa: float, phi: float, m: int, seed: int) -> dict[str, Any]:
-    """Exact OT between an empirical vMF(a, kappa) on S(A) and its rotation onto S(B).
-
-    The y-sample is the x-sample mapped by the rotation coupling and then SHUFFLED, so the
-    assignment solver must find the pairing; the gain matrix is x_i . y_j. Also solves the
-    OT between two INDEPENDENT samples (no shared empirical measure) for the record.
-    """
-    QA, QB = hyperplanes_with_angle(h, phi, seed=seed)
-    fr = subspace_frame(QA, QB)
-    a, b = fr.U[:, 0], fr.V[:, 0]
-    rng = np.random.default_rng(seed)
-    centre = np.zeros(h - 1)
-    centre[-1] = 1.0
-    W = vmf.sample(centre, kappa, m, seed=rng)
-    X = W[:, :-1] @ fr.QC.T + W[:, -1:] * a
-    perm = rng.permutation(m)
-    Y = W[perm, :-1] @ fr.QC.T + W[perm, -1:] * b  # y_j is the rotation of x_perm[j]
-    gain = X @ Y.T
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    sigma = np.empty(m, dtype=int)
-    sigma[rows] = cols
-    inverse = np.argsort(perm)  # the rotation partner of x_i is y_inverse[i]
-    Yopt = Y[sigma]
-    meas = shared_space_measurements(fr, X, Yopt)
-    prod_gain = float(np.mean(gain))  # product coupling: E x . E y over the empirical measures
-    rot_gain = float(np.mean(np.sum(X * Y[inverse], axis=1)))
-    opt_gain = float(np.mean(np.sum(X * Yopt, axis=1)))
-    mom = vmf.moments(h - 1, kappa)
-    # independent samples, for the record: how close the OT plan gets to agreement on C
-    W2 = vmf.sample(centre, kappa, m, seed=rng)
-    Y2 = W2[:, :-1] @ fr.QC.T + W2[:, -1:] * b
-    r2, c2 = linear_sum_assignment(X @ Y2.T, maximize=True)
-    PC = fr.QC @ fr.QC.T
-    d_ot = np.linalg.norm((X[r2] - Y2[c2]) @ PC, axis=1)
-    d_prod = np.linalg.norm((X - Y2[rng.permutation(m)]) @ PC, axis=1)
-    return {
-        "h": h,
-        "kappa": kappa,
-        "phi": phi,
-        "m": m,
-        "fraction_rotation_partner_recovered": float(np.mean(sigma == inverse)),
-        "max_abs_PCx_minus_PCy_at_ot": meas["max_abs_PCx_minus_PCy"],
-        "ims_residual_at_ot": meas["ims_residual_wrt_a_b"],
-        "mean_xy_ot": opt_gain,
-        "mean_xy_rotation_coupling": rot_gain,
-        "mean_xy_product_coupling": prod_gain,
-        "mean_xy_population_formula": float(1.0 - (1.0 - np.cos(phi)) * mom.second_cos),
-        "independent_samples_mean_abs_PC_diff_ot": float(np.mean(d_ot)),
-        "independent_samples_mean_abs_PC_diff_product": float(np.mean(d_prod)),
-    }
-
-
 def _population_verdicts(quick: bool) -> list[Verdict]:
     settings = (
         [(4, 5.0, 0.6, 300, 0), (8, 10.0, 1.0, 300, 1)]
@@ -208,7 +154,7 @@ def _population_verdicts(quick: bool) -> list[Verdict]:
             (32, 50.0, 0.8, 1000, 4),
         ]
     )
-    runs = [_population_check(*s) for s in settings]
+    runs = [rotation_coupling_ot(*s) for s in settings]
     worst = max(r["max_abs_PCx_minus_PCy_at_ot"] for r in runs)
     recovered = min(r["fraction_rotation_partner_recovered"] for r in runs)
     ok = worst <= 1e-12 and recovered == 1.0
@@ -371,88 +317,6 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
     return [v, ctrl]
 
 
-def ims_family_objective(frame: SubspaceFrame, heights: np.ndarray, tau: float):
-    """L_N on the IMS family x_i = r_i u_i + s_i a, y_i = r_i v_i + s_i b, r_i = sqrt(1 - s_i^2).
-
-    u_i = w_i / |w_i|, v_i = z_i / |z_i| with w_i, z_i unnormalised coordinates in the basis
-    QC of C; the parameter vector is z = (w_1..w_N, z_1..z_N) flattened. Returns
-    (fun, embed): fun(z) = (L_N, dL/dz) -- the gradient of
-    :func:`verify.objective.infonce_and_grad` pulled back by the chain rule
-    (dL/dw = (I - u u^T) r QC^T dL/dx / |w|) -- and embed(z) = (U, V, |w|, |z|, X, Y).
-    Source of the family: Theorem 4's premises, module docstring (reading finite_n_ims).
-    """
-    heights = np.asarray(heights, dtype=float)
-    n, c = heights.size, frame.QC.shape[1]
-    a, b = frame.U[:, 0], frame.V[:, 0]
-    r = np.sqrt(1.0 - heights**2)[:, None]
-    QC = frame.QC
-
-    def embed(z):
-        W, Z = z[: n * c].reshape(n, c), z[n * c :].reshape(n, c)
-        nw, nz = np.linalg.norm(W, axis=1), np.linalg.norm(Z, axis=1)
-        U, V = W / nw[:, None], Z / nz[:, None]
-        X = r * (U @ QC.T) + heights[:, None] * a
-        Y = r * (V @ QC.T) + heights[:, None] * b
-        return U, V, nw, nz, X, Y
-
-    def fun(z):
-        U, V, nw, nz, X, Y = embed(z)
-        loss, gX, gY = infonce_and_grad(X, Y, tau)
-        gU, gV = r * (gX @ QC), r * (gY @ QC)
-        gU -= np.sum(gU * U, axis=1, keepdims=True) * U
-        gV -= np.sum(gV * V, axis=1, keepdims=True) * V
-        return loss, np.concatenate([(gU / nw[:, None]).ravel(), (gV / nz[:, None]).ravel()])
-
-    return fun, embed
-
-
-def _minimise_ims_family(
-    frame: SubspaceFrame, heights: np.ndarray, tau: float, seeds: tuple[int, ...]
-) -> list[dict[str, Any]]:
-    """Minimise :func:`ims_family_objective` with scipy L-BFGS-B from one random start per
-    seed. Returns one record per seed, best (lowest loss) first; grad_norm is the
-    Riemannian gradient norm in (u, v) (the pulled-back gradient times |w|, |z|).
-    """
-    n, c = heights.size, frame.QC.shape[1]
-    fun, embed = ims_family_objective(frame, heights, tau)
-
-    out = []
-    for seed in seeds:
-        z0 = np.random.default_rng(seed).standard_normal(2 * n * c)
-        res = minimize(
-            fun,
-            z0,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 20000, "gtol": 1e-12, "ftol": 1e-15, "maxcor": 30},
-        )
-        U, V, nw, nz, X, Y = embed(res.x)
-        _, g = fun(res.x)
-        gn = float(
-            np.linalg.norm(
-                np.concatenate(
-                    [
-                        (g[: n * c].reshape(n, c) * nw[:, None]).ravel(),
-                        (g[n * c :].reshape(n, c) * nz[:, None]).ravel(),
-                    ]
-                )
-            )
-        )
-        out.append(
-            {
-                "seed": seed,
-                "loss": float(res.fun),
-                "grad_norm": gn,
-                "converged": gn <= GRAD_TOL,
-                "max_abs_u_minus_v": float(np.max(np.linalg.norm(U - V, axis=1))),
-                "X": X,
-                "Y": Y,
-            }
-        )
-    out.sort(key=lambda d: d["loss"])
-    return out
-
-
 def _ims_verdict(quick: bool) -> Verdict:
     settings = QUICK_IMS if quick else FULL_IMS
     runs = []
@@ -460,7 +324,7 @@ def _ims_verdict(quick: bool) -> Verdict:
         QA, QB = hyperplanes_with_angle(h, phi, seed=1)
         frame = subspace_frame(QA, QB)
         heights = np.random.default_rng(5).uniform(lo, hi, n)
-        minima = _minimise_ims_family(frame, heights, tau, seeds=(0, 1, 2))
+        minima = minimise_ims_family(frame, heights, tau, seeds=(0, 1, 2))
         best = minima[0]
         meas = shared_space_measurements(frame, best["X"], best["Y"])
         runs.append(
