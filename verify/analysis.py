@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._validation import InputError
+
 __all__ = ["analyze_embeddings", "explain"]
 
 #: Up to this many entries (n x d) per modality the spectral metrics are computed by
@@ -99,10 +101,10 @@ def analyze_embeddings(
     n_x, d = X.shape
     n_y = Y.shape[0]
     if Y.shape[1] != d:
-        raise ValueError(f"images have dimension {d}, texts {Y.shape[1]}: need the same R^d")
+        raise InputError(f"images have dimension {d}, texts {Y.shape[1]}: need the same R^d")
     if pairs is None:
         if n_x != n_y:
-            raise ValueError(f"{n_x} image rows but {n_y} text rows: give a pair index")
+            raise InputError(f"{n_x} image rows but {n_y} text rows: give a pair index")
     else:
         pairs = np.asarray(pairs, dtype=np.int64)
     notes: list[str] = []

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import InputError
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "MODALITY_KEYS",
@@ -94,9 +96,9 @@ def _check_readable(path: Path, what: str) -> None:
     if not path.exists():
         raise FileNotFoundError(f"{what} {path}: file not found")
     if not path.is_file():
-        raise ValueError(f"{what} {path}: not a regular file")
+        raise InputError(f"{what} {path}: not a regular file")
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: unsupported suffix {path.suffix!r}; "
             f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
@@ -113,20 +115,20 @@ def _read_csv(path: Path, what: str) -> np.ndarray:
         with open(path, encoding="utf-8") as fh:
             first = fh.readline()
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{what} {path}: not a text CSV file ({exc})") from exc
+        raise InputError(f"{what} {path}: not a text CSV file ({exc})") from exc
     skip = 0
     try:
         [float(tok) for tok in first.strip().split(",") if tok.strip()]
     except ValueError:
         skip = 1  # a header line
     if not first.strip():
-        raise ValueError(f"{what} {path}: has zero rows (empty CSV file)")
+        raise InputError(f"{what} {path}: has zero rows (empty CSV file)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
             arr = np.loadtxt(path, delimiter=",", skiprows=skip, dtype=np.float64, ndmin=2)
     except ValueError as exc:
-        raise ValueError(f"{what} {path}: does not parse as a numeric CSV ({exc})") from exc
+        raise InputError(f"{what} {path}: does not parse as a numeric CSV ({exc})") from exc
     return arr
 
 
@@ -139,24 +141,24 @@ def _read_raw(path: Path, what: str) -> Any:
         try:
             return np.load(path, allow_pickle=False)
         except ValueError as exc:
-            raise ValueError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npy ({exc})") from exc
         except OSError as exc:
-            raise ValueError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npy ({exc})") from exc
     if suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as archive:
                 return {k: archive[k] for k in archive.files}
         except (ValueError, OSError, EOFError) as exc:
-            raise ValueError(f"{what} {path}: does not parse as .npz ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npz ({exc})") from exc
         except Exception as exc:  # zipfile.BadZipFile and friends
-            raise ValueError(f"{what} {path}: does not parse as .npz ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npz ({exc})") from exc
     # .pt
     import torch
 
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types (UnpicklingError, RuntimeError, ...)
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: does not load with torch.load(weights_only=True) "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
         ) from exc
@@ -166,7 +168,7 @@ def _read_raw(path: Path, what: str) -> Any:
         return [_tensor_to_numpy(v) for v in obj]
     obj = _tensor_to_numpy(obj)
     if not isinstance(obj, np.ndarray):
-        raise TypeError(
+        raise InputError(
             f"{what} {path}: holds a {type(obj).__name__}, not a tensor or array "
             "(expected a tensor, a (2, n, d) tensor, two tensors, or a dict of tensors)"
         )
@@ -177,27 +179,27 @@ def _as_float_matrix(value: Any, label: str, *, ndim: tuple[int, ...] = (2,)) ->
     """A finite float32/float64 array whose ndim is in ``ndim``; the message names ``label``."""
     value = _tensor_to_numpy(value)
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{label}: holds a {type(value).__name__}, not a numeric array")
+        raise InputError(f"{label}: holds a {type(value).__name__}, not a numeric array")
     if value.dtype == object or not (
         np.issubdtype(value.dtype, np.number) or np.issubdtype(value.dtype, np.bool_)
     ):
-        raise TypeError(f"{label}: must hold real numbers, got dtype {value.dtype}")
+        raise InputError(f"{label}: must hold real numbers, got dtype {value.dtype}")
     if np.iscomplexobj(value):
-        raise TypeError(f"{label}: must be real, got dtype {value.dtype}")
+        raise InputError(f"{label}: must be real, got dtype {value.dtype}")
     if value.ndim not in ndim:
         want = " or ".join(f"{k}-D" for k in ndim)
-        raise ValueError(f"{label}: must be {want}, got shape {value.shape}")
+        raise InputError(f"{label}: must be {want}, got shape {value.shape}")
     dtype = np.float64 if value.dtype == np.float64 else np.float32
     arr = np.ascontiguousarray(value, dtype=dtype)
     if arr.size == 0 or arr.shape[-2] == 0:
-        raise ValueError(f"{label}: has zero rows (shape {arr.shape})")
+        raise InputError(f"{label}: has zero rows (shape {arr.shape})")
     if arr.shape[-1] == 0:
-        raise ValueError(f"{label}: has zero columns (shape {arr.shape})")
+        raise InputError(f"{label}: has zero columns (shape {arr.shape})")
     finite = np.isfinite(arr)
     if not finite.all():
         bad = int(arr.size - np.count_nonzero(finite))
         first = np.unravel_index(int(np.argmin(finite)), arr.shape)
-        raise ValueError(
+        raise InputError(
             f"{label}: contains {bad} NaN or infinite value(s) (first at index "
             f"{tuple(int(i) for i in first)})"
         )
@@ -215,19 +217,19 @@ def load_array(path: str | os.PathLike, what: str = "file") -> np.ndarray:
     raw = _read_raw(path, what)
     if isinstance(raw, dict):
         if len(raw) != 1:
-            raise ValueError(
+            raise InputError(
                 f"{what} {path}: holds {len(raw)} arrays (keys: {sorted(raw)}); expected one"
             )
         ((key, raw),) = raw.items()
         return _as_float_matrix(raw, f"{what} {path} [{key}]", ndim=(2, 3))
     if isinstance(raw, list):
-        raise ValueError(f"{what} {path}: holds a sequence of {len(raw)} items; expected one")
+        raise InputError(f"{what} {path}: holds a sequence of {len(raw)} items; expected one")
     return _as_float_matrix(raw, f"{what} {path}", ndim=(2, 3))
 
 
 def _split_stack(arr: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray]:
     if arr.ndim != 3 or arr.shape[0] != 2:
-        raise ValueError(
+        raise InputError(
             f"{label}: a single file must hold both modalities as an array of shape "
             f"(2, n, d), got shape {arr.shape}; otherwise give the second modality as FILE2"
         )
@@ -243,7 +245,7 @@ def _pick_modalities(
             x, y = _split_stack(_as_float_matrix(raw[0], f"{label} [0]", ndim=(3,)), label)
             return x, y, None, {"images": f"{path} [0][0]", "texts": f"{path} [0][1]"}
         if len(raw) != 2:
-            raise ValueError(f"{label}: holds a sequence of {len(raw)} items; expected 2")
+            raise InputError(f"{label}: holds a sequence of {len(raw)} items; expected 2")
         return (
             _as_float_matrix(raw[0], f"{label} [0]"),
             _as_float_matrix(raw[1], f"{label} [1]"),
@@ -267,7 +269,7 @@ def _pick_modalities(
         x, y = _split_stack(_as_float_matrix(raw[k], f"{label} [{k}]", ndim=(3,)), label)
         return x, y, pairs, {"images": f"{path} [{k}][0]", "texts": f"{path} [{k}][1]"}
     known = ", ".join(f"{a}/{b}" for a, b in MODALITY_KEYS)
-    raise ValueError(
+    raise InputError(
         f"{label}: holds {len(keys)} arrays with keys {sorted(keys)} and no obvious pair of "
         f"image/text keys (recognised: {known}); save one (2, n, d) array, or the two "
         "modalities under one of those key pairs"
@@ -281,30 +283,30 @@ def _pick_modalities(
 def _validate_pairs(value: Any, label: str, n_images: int, n_texts: int) -> np.ndarray:
     value = _tensor_to_numpy(value)
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{label}: holds a {type(value).__name__}, not an integer array")
+        raise InputError(f"{label}: holds a {type(value).__name__}, not an integer array")
     arr = value
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
-        raise ValueError(f"{label}: must be 1-D (one image index per text row), got {arr.shape}")
+        raise InputError(f"{label}: must be 1-D (one image index per text row), got {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{label}: is empty")
+        raise InputError(f"{label}: is empty")
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError(f"{label}: must hold integer row indices, got non-integer values")
+            raise InputError(f"{label}: must hold integer row indices, got non-integer values")
         arr = arr.astype(np.int64)
     elif not np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.bool_):
-        raise TypeError(f"{label}: must hold integer row indices, got dtype {arr.dtype}")
+        raise InputError(f"{label}: must hold integer row indices, got dtype {arr.dtype}")
     arr = arr.astype(np.int64, copy=False)
     if arr.size != n_texts:
-        raise ValueError(
+        raise InputError(
             f"{label}: has length {arr.size}, but there are {n_texts} text rows "
             "(one image index per text row is needed)"
         )
     bad = np.flatnonzero((arr < 0) | (arr >= n_images))
     if bad.size:
         j = int(bad[0])
-        raise ValueError(
+        raise InputError(
             f"{label}: {bad.size} index(es) out of range [0, {n_images}) for {n_images} image "
             f"rows (first: pairs[{j}] = {int(arr[j])})"
         )
@@ -325,7 +327,7 @@ def load_pairs(path: str | os.PathLike, n_images: int, n_texts: int) -> np.ndarr
         try:
             raw = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=1)
         except ValueError as exc:
-            raise ValueError(f"{what} {path}: does not parse ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse ({exc})") from exc
         return _validate_pairs(raw, f"{what} {path}", n_images, n_texts)
     _check_readable(path, what)
     raw = _read_raw(path, what)
@@ -333,14 +335,14 @@ def load_pairs(path: str | os.PathLike, n_images: int, n_texts: int) -> np.ndarr
         key = next((k for k in PAIRS_KEYS if k in raw), None)
         if key is None:
             if len(raw) != 1:
-                raise ValueError(
+                raise InputError(
                     f"{what} {path}: holds {len(raw)} arrays (keys: {sorted(raw)}); "
                     f"expected one, or one named {' or '.join(PAIRS_KEYS)}"
                 )
             key = next(iter(raw))
         raw = raw[key]
     elif isinstance(raw, list):
-        raise ValueError(f"{what} {path}: holds a sequence; expected one integer array")
+        raise InputError(f"{what} {path}: holds a sequence; expected one integer array")
     return _validate_pairs(raw, f"{what} {path}", n_images, n_texts)
 
 
@@ -364,7 +366,7 @@ def load_paired_embeddings(
     per text row. Returns float32 matrices (float64 if stored so), unnormalised.
     """
     if min_rows < 1:
-        raise ValueError(f"min_rows must be >= 1, got {min_rows}")
+        raise InputError(f"min_rows must be >= 1, got {min_rows}")
     p1 = Path(file)
     _check_readable(p1, "FILE")
     raw1 = _read_raw(p1, "FILE")
@@ -384,7 +386,7 @@ def load_paired_embeddings(
         Y = load_array(p2, "FILE2")
         for arr, lab in ((X, f"FILE {p1}"), (Y, f"FILE2 {p2}")):
             if arr.ndim != 2:
-                raise ValueError(
+                raise InputError(
                     f"{lab}: with two files each must hold one 2-D matrix (n, d), "
                     f"got shape {arr.shape}"
                 )
@@ -392,9 +394,9 @@ def load_paired_embeddings(
         labels = (f"FILE {p1}", f"FILE2 {p2}")
     for arr, lab in zip((X, Y), labels, strict=True):
         if arr.shape[0] < min_rows:
-            raise ValueError(f"{lab}: needs at least {min_rows} rows, got {arr.shape[0]}")
+            raise InputError(f"{lab}: needs at least {min_rows} rows, got {arr.shape[0]}")
     if X.shape[1] != Y.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"shape mismatch: {labels[0]} has dimension {X.shape[1]}, {labels[1]} has "
             f"dimension {Y.shape[1]}; both modalities must live in the same space R^d"
         )
@@ -406,7 +408,7 @@ def load_paired_embeddings(
         pair_index = _validate_pairs(embedded_pairs, f"{labels[0]} [pairs]", X.shape[0], Y.shape[0])
         sources["pairs"] = f"{p1} [pairs]"
     elif X.shape[0] != Y.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"shape mismatch: {labels[0]} has {X.shape[0]} rows, {labels[1]} has {Y.shape[0]}; "
             "paired rows need equal counts, or give --pairs (text row j -> image row pairs[j])"
         )

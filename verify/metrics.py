@@ -46,6 +46,8 @@ from modgap.verify._validation import (
 )
 from modgap.verify.geometry import principal_angles
 
+from ._validation import InputError
+
 __all__ = [
     "centroid_distance",
     "gap_direction",
@@ -86,7 +88,7 @@ def _two(
     if paired:
         check_paired(Xa, Ya)
     elif Xa.shape[1] != Ya.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same ambient dimension, got d = {Xa.shape[1]} "
             f"and d = {Ya.shape[1]}"
         )
@@ -98,7 +100,7 @@ def _check_fraction(value: Any, name: str, *, closed_right: bool) -> float:
     out = check_positive(value, name)
     if out > 1.0 or (not closed_right and out >= 1.0):
         bracket = "(0, 1]" if closed_right else "(0, 1)"
-        raise ValueError(f"{name} must lie in {bracket}, got {out}")
+        raise InputError(f"{name} must lie in {bracket}, got {out}")
     return out
 
 
@@ -328,7 +330,7 @@ def principal_subspace(
     else:
         energy = s**2
         if energy[0] <= 0.0:
-            raise ValueError(
+            raise InputError(
                 "X has no variance around its mean (all rows equal): "
                 "the centred principal subspace is undefined"
             )
@@ -582,17 +584,17 @@ def retrieval_recall(
     n_img, d = Xa.shape
     n_txt = Ya.shape[0]
     if Ya.shape[1] != d:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same ambient dimension, got d = {d} and d = {Ya.shape[1]}"
         )
     if isinstance(ks, (int, np.integer)):
         ks = (ks,)
     ks_list = [check_int_in_range(k, "ks", 1, np.iinfo(np.int64).max) for k in ks]
     if not ks_list:
-        raise ValueError("ks must name at least one K")
+        raise InputError("ks must name at least one K")
     if pairs is None:
         if n_img != n_txt:
-            raise ValueError(
+            raise InputError(
                 f"without pairs, X and Y must have the same number of rows (row i pairs row i),"
                 f" got {n_img} and {n_txt}"
             )
@@ -600,14 +602,14 @@ def retrieval_recall(
     else:
         p_arr = np.asarray(pairs)
         if p_arr.dtype == np.bool_ or not np.issubdtype(p_arr.dtype, np.integer):
-            raise TypeError(f"pairs must be an array of integers, got dtype {p_arr.dtype}")
+            raise InputError(f"pairs must be an array of integers, got dtype {p_arr.dtype}")
         if p_arr.shape != (n_txt,):
-            raise ValueError(
+            raise InputError(
                 f"pairs must have shape ({n_txt},) (one image index per row of Y), "
                 f"got {p_arr.shape}"
             )
         if p_arr.min() < 0 or p_arr.max() >= n_img:
-            raise ValueError(f"pairs must index rows of X, i.e. lie in [0, {n_img - 1}]")
+            raise InputError(f"pairs must index rows of X, i.e. lie in [0, {n_img - 1}]")
         p_idx = p_arr.astype(np.int64)
     if max_queries is not None:
         max_queries = check_int_in_range(max_queries, "max_queries", 1, np.iinfo(np.int64).max)

@@ -18,6 +18,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 NAME = "align"
 HELP = (
     "apply a post-hoc alignment operator (ssp, rotation, translation, removal, centring) "
@@ -62,13 +64,13 @@ def build_operator(args: argparse.Namespace) -> Any:
 
     m = args.method
     if args.k is not None and m not in ("ssp", "removal"):
-        raise ValueError(f"--k applies to ssp and removal, not {m}")
+        raise InputError(f"--k applies to ssp and removal, not {m}")
     if args.dim is not None and m != "rotation":
-        raise ValueError(f"--dim applies to rotation, not {m}")
+        raise InputError(f"--dim applies to rotation, not {m}")
     if args.lam is not None and m != "translation":
-        raise ValueError(f"--lam applies to translation, not {m}")
+        raise InputError(f"--lam applies to translation, not {m}")
     if args.centered and m not in ("ssp", "rotation"):
-        raise ValueError(f"--centered applies to ssp and rotation, not {m}")
+        raise InputError(f"--centered applies to ssp and rotation, not {m}")
     if m == "ssp":
         return alignment.SharedSpaceProjection(
             args.variance, args.eps, args.k, args.centered, normalize=True
@@ -79,7 +81,7 @@ def build_operator(args: argparse.Namespace) -> Any:
         return alignment.Translation(args.lam, normalize=True)
     if m == "removal":
         if args.k is None:
-            raise ValueError("removal needs --k (how many coordinates to drop)")
+            raise InputError("removal needs --k (how many coordinates to drop)")
         return alignment.Removal(args.k, normalize=True)
     return alignment.Centring(normalize=True)
 
@@ -153,14 +155,14 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         if pairs is not None or X.shape != Y.shape:
-            raise ValueError(
+            raise InputError(
                 f"OUT {path}: .npy holds one (2, n, d) array and needs one-to-one pairs of "
                 f"equal shape (got {X.shape} and {Y.shape}"
                 + (" and a pair index" if pairs is not None else "")
                 + "); use an .npz output"
             )
     elif suffix != ".npz":
-        raise ValueError(f"OUT {path}: unsupported suffix {path.suffix!r}; use .npy or .npz")
+        raise InputError(f"OUT {path}: unsupported suffix {path.suffix!r}; use .npy or .npz")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"OUT {path}: folder {path.parent} not found")
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -181,11 +183,11 @@ def run(args: argparse.Namespace) -> int:
     data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
     out_suffix = Path(args.output).suffix.lower()
     if out_suffix not in (".npy", ".npz"):
-        raise ValueError(f"OUT {args.output}: unsupported suffix; use .npy or .npz")
+        raise InputError(f"OUT {args.output}: unsupported suffix; use .npy or .npz")
     if not Path(args.output).parent.is_dir():
         raise FileNotFoundError(f"OUT {args.output}: folder {Path(args.output).parent} not found")
     if out_suffix == ".npy" and data.pairs is not None:
-        raise ValueError(f"OUT {args.output}: IN has a pair index; write an .npz output")
+        raise InputError(f"OUT {args.output}: IN has a pair index; write an .npz output")
     fit_data = data if args.fit is None else load_paired_embeddings(args.fit, min_rows=1)
     fit_name = args.input if args.fit is None else args.fit
 

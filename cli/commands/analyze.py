@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from modgap.verify._validation import InputError
 from modgap.verify.analysis import KS, MAX_QUERIES
 
 NAME = "analyze"
@@ -165,7 +166,7 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
     norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
     zero = np.flatnonzero(norms < 1e-12)
     if zero.size:
-        raise ValueError(
+        raise InputError(
             f"{name}: {zero.size} zero row(s) (first at index {int(zero[0])}); a zero vector "
             "has no direction, so it cannot be normalised"
         )
@@ -176,11 +177,11 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Load, analyse, print; optionally write JSON (atomically) and the Fig. 2 panels."""
     if args.demo and (args.file or args.file2 or args.pairs):
-        raise ValueError("give FILE [FILE2] [--pairs] or --demo, not both")
+        raise InputError("give FILE [FILE2] [--pairs] or --demo, not both")
     if not args.demo and not args.file:
-        raise ValueError("FILE is required (or --demo for the bundled demo embeddings)")
+        raise InputError("FILE is required (or --demo for the bundled demo embeddings)")
     if args.plots and (args.demo or args.file2 or args.pairs):
-        raise ValueError(
+        raise InputError(
             "--plots currently needs a single FILE holding both modalities "
             "(figures.fig2_real_embeddings reads one file)"
         )
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             from modgap.verify.datasets import load_demo
         except ImportError as exc:
-            raise ValueError(f"--demo: the bundled demo dataset is not available ({exc})") from exc
+            raise InputError(f"--demo: the bundled demo dataset is not available ({exc})") from exc
         images, texts, meta = load_demo()
         pairs = None
         source = f"bundled demo ({meta.get('dataset', 'verify.datasets.load_demo')})"

@@ -33,6 +33,8 @@ import time
 import traceback
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 NAME = "verify"
 HELP = (
     "run the executable checks of the seed paper's theorems (quick by default; --full for "
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     names = list(dict.fromkeys(args.names)) if args.names else available
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown check name(s): {', '.join(unknown)}; valid names: {', '.join(available)}"
         )
     quick = not args.full
