@@ -19,6 +19,7 @@ __all__ = [
     "as_array",
     "as_matrix",
     "as_unit_rows",
+    "row_norms",
     "check_paired",
     "check_positive",
     "check_nonnegative",
@@ -74,6 +75,24 @@ def as_matrix(value: Any, name: str, *, min_rows: int = 1, dtype=np.float64) -> 
     return arr
 
 
+def row_norms(A: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row of a finite 2-D float array, without overflow.
+
+    ``|a_i| = sqrt(sum_j a_ij^2)`` in the array's dtype; rows whose sum of squares
+    overflows (float32 entries above ~1e19, float64 above ~1e154) are recomputed as
+    ``m_i |a_i / m_i|`` with ``m_i = max_j |a_ij|`` (the scaling of LAPACK's ``xNRM2``,
+    Blue 1978), so finite values of any magnitude have a finite norm.
+    """
+    norms = np.sqrt(np.einsum("ij,ij->i", A, A))
+    bad = np.flatnonzero(~np.isfinite(norms))
+    if bad.size:
+        sub = A[bad]
+        m = np.max(np.abs(sub), axis=1)
+        scaled = sub / m[:, None]
+        norms[bad] = m * np.sqrt(np.einsum("ij,ij->i", scaled, scaled))
+    return norms
+
+
 def as_unit_rows(
     value: Any,
     name: str,
@@ -86,11 +105,13 @@ def as_unit_rows(
     """Rows on the unit sphere: x_i / |x_i|.
 
     With ``normalize=False`` (default) rows must already have unit norm within ``atol``;
-    with ``normalize=True`` they are divided by their norm. A zero (or sub-1e-12) row is
+    with ``normalize=True`` they are divided by their norm (:func:`row_norms`: finite rows
+    of any magnitude, e.g. 1e25 in float32 or 1e200 in float64, are normalised, not
+    mistaken for zero rows). A zero (or sub-1e-12) row is
     always an error, since its direction is undefined.
     """
     arr = as_matrix(value, name, min_rows=min_rows, dtype=dtype)
-    norms = np.linalg.norm(arr, axis=1)
+    norms = row_norms(arr)
     tiny = np.flatnonzero(norms < 1e-12)
     if tiny.size:
         raise InputError(

@@ -181,7 +181,8 @@ def analyze_embeddings(
     # outside the shared space (for two hyperplanes: the angle between their normals)
     angles = rep["principal_angles_deg"]
     rep["smallest_principal_angle_deg"] = angles[0]
-    rep["predicted_gap_deg"] = angles[min(ssp.d_overlap_, len(angles) - 1)]
+    # undefined (None) when every direction is shared: no angle lies outside C
+    rep["predicted_gap_deg"] = angles[ssp.d_overlap_] if ssp.d_overlap_ < len(angles) else None
     rep["measured_gap_deg"] = rep["centre_angle_deg"]
 
     # retrieval
@@ -308,12 +309,23 @@ def explain(rep: dict[str, Any]) -> dict[str, Any]:
     phi, dth = rep["predicted_gap_deg"], rep["measured_gap_deg"]
     k = rep["d_overlap"]
     which = (
-        f"phi = {phi:.2f} deg, the smallest principal angle between the image and text "
-        f"subspaces outside their {k} shared direction(s) (for two hyperplanes: the angle "
-        f"between their normals; the smallest angle overall is "
-        f"{rep['smallest_principal_angle_deg']:.2f} deg)"
+        ""
+        if phi is None
+        else (
+            f"phi = {phi:.2f} deg, the smallest principal angle between the image and text "
+            f"subspaces outside their {k} shared direction(s) (for two hyperplanes: the angle "
+            f"between their normals; the smallest angle overall is "
+            f"{rep['smallest_principal_angle_deg']:.2f} deg)"
+        )
     )
-    if dth is None:
+    if phi is None:
+        match = None
+        text = (
+            f"Paper's prediction (Theorem 3): UNDEFINED here: all {k} principal direction(s) "
+            "of the smaller subspace are shared (cos > 1 - eps), so no principal angle lies "
+            "outside the shared space and there is no phi to compare with the centre angle."
+        )
+    elif dth is None:
         match = None
         text = (
             f"Paper's prediction (Theorem 3): Delta_theta = {which}. The measured centre "

@@ -195,7 +195,7 @@ def check_output_path(
             )
     parent = p.parent
     if not parent.exists():
-        raise InputError(f"{argument} {p}: folder {parent} does not exist")
+        raise InputError(f"{argument} {p}: folder {parent} not found")
     if not parent.is_dir():
         raise InputError(f"{argument} {p}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):

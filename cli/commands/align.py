@@ -149,7 +149,7 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
     """Write (X, Y) atomically: .npy -> one (2, n, d) array; .npz -> keys x, y (, pairs)."""
     import numpy as np
 
-    from modgap.verify.atomic import atomic_path
+    from modgap.verify.atomic import atomic_path, check_output_path
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -161,10 +161,7 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
                 + (" and a pair index" if pairs is not None else "")
                 + "); use an .npz output"
             )
-    elif suffix != ".npz":
-        raise InputError(f"OUT {path}: unsupported suffix {path.suffix!r}; use .npy or .npz")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"OUT {path}: folder {path.parent} not found")
+    check_output_path(path, "OUT", suffixes=(".npy", ".npz"))
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         if suffix == ".npy":
             np.save(fh, np.stack([X, Y]), allow_pickle=False)
@@ -177,19 +174,28 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Load IN (and --fit), fit, transform, report before/after, write OUT atomically."""
+    from modgap.verify.atomic import check_output_path
     from modgap.verify.embeddings_io import load_paired_embeddings
 
+    # every check before any work: OUT must never be IN (or --fit, or --pairs)
+    check_output_path(
+        args.output,
+        "OUT",
+        inputs=(args.input, args.fit, args.pairs),
+        suffixes=(".npy", ".npz"),
+    )
     op = build_operator(args)
-    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
     out_suffix = Path(args.output).suffix.lower()
-    if out_suffix not in (".npy", ".npz"):
-        raise InputError(f"OUT {args.output}: unsupported suffix; use .npy or .npz")
-    if not Path(args.output).parent.is_dir():
-        raise FileNotFoundError(f"OUT {args.output}: folder {Path(args.output).parent} not found")
+    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
     if out_suffix == ".npy" and data.pairs is not None:
         raise InputError(f"OUT {args.output}: IN has a pair index; write an .npz output")
     fit_data = data if args.fit is None else load_paired_embeddings(args.fit, min_rows=1)
     fit_name = args.input if args.fit is None else args.fit
+    if fit_data.dim != data.dim:
+        raise InputError(
+            f"--fit {args.fit}: has dimension d = {fit_data.dim}, but IN {args.input} has "
+            f"d = {data.dim}; the operator must be fitted in the space it is applied to"
+        )
 
     from modgap.verify._validation import as_unit_rows
 

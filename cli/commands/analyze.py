@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from modgap.verify._validation import InputError
@@ -129,7 +128,7 @@ def format_report(rep: dict[str, Any], pairing: str) -> str:
         f"{sorted(pa)[len(pa) // 2]:.2f} / {pa[-1]:.2f}",
         f"  {ssp_label:<56} {rep['d_overlap']}",
         f"  {'prediction phi (first angle beyond C) vs Delta_theta':<56} "
-        f"{rep['predicted_gap_deg']:.2f} vs {_fmt(rep['measured_gap_deg'], 2)}",
+        f"{_fmt(rep['predicted_gap_deg'], 2)} vs {_fmt(rep['measured_gap_deg'], 2)}",
         "",
         "retrieval          R@1     R@5     R@10",
     ]
@@ -163,7 +162,9 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
     Z = np.asarray(Z)
     if Z.dtype not in (np.float32, np.float64) or not Z.flags.writeable:
         Z = np.array(Z, dtype=np.float64 if Z.dtype != np.float32 else np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    from modgap.verify._validation import row_norms
+
+    norms = row_norms(Z)  # overflow-safe: finite rows of any magnitude have a direction
     zero = np.flatnonzero(norms < 1e-12)
     if zero.size:
         raise InputError(
@@ -172,6 +173,43 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
         )
     Z /= norms[:, None]
     return Z
+
+
+def _check_request(args: argparse.Namespace) -> None:
+    """Arguments and output paths checked before any work (errors name the argument)."""
+    import math
+
+    from modgap.verify.atomic import check_output_dir, check_output_path
+
+    if args.max_queries < 0:
+        raise InputError(f"--max-queries must be >= 0 (0 = every query), got {args.max_queries}")
+    if not (math.isfinite(args.variance) and 0.0 < args.variance <= 1.0):
+        raise InputError(f"--variance must lie in (0, 1], got {args.variance}")
+    if not (math.isfinite(args.eps) and 0.0 < args.eps < 1.0):
+        raise InputError(f"--eps must lie in (0, 1), got {args.eps}")
+    inputs = (args.file, args.file2, args.pairs)
+    if args.json is not None:
+        check_output_path(args.json, "--json", inputs=inputs)
+    if args.plots is not None:
+        check_output_dir(args.plots, "--plots")
+
+
+def _check_loaded(images: Any, texts: Any) -> None:
+    """Memory guard (verify.memory) and a warning for degenerate data, before analysis."""
+    from modgap.verify.memory import check_memory, embeddings_analysis_bytes
+
+    n_x, d = images.shape
+    check_memory(
+        embeddings_analysis_bytes(n_x, texts.shape[0], d, images.dtype.itemsize),
+        "FILE",
+        f"analysing {n_x} + {texts.shape[0]} rows of dimension {d}",
+    )
+    if d == 1:
+        print(
+            "modgap analyze: warning: d = 1: every row normalises to +1 or -1, so the "
+            "centres, angles and subspaces below are degenerate",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -185,8 +223,7 @@ def run(args: argparse.Namespace) -> int:
             "--plots currently needs a single FILE holding both modalities "
             "(figures.fig2_real_embeddings reads one file)"
         )
-    if args.json and not Path(args.json).parent.is_dir():
-        raise FileNotFoundError(f"--json {args.json}: folder {Path(args.json).parent} not found")
+    _check_request(args)
 
     if args.demo:
         try:
@@ -202,6 +239,9 @@ def run(args: argparse.Namespace) -> int:
         pe = load_paired_embeddings(args.file, args.file2, pairs=args.pairs)
         images, texts, pairs = pe.images, pe.texts, pe.pairs
         source = f"images {pe.sources['images']}, texts {pe.sources['texts']}"
+        for note in pe.notes:
+            print(f"modgap analyze: note: {note}", file=sys.stderr)
+    _check_loaded(images, texts)
 
     # the loaded arrays are ours: normalise them in place (no second n x d copy)
     images = _normalise_in_place(images, "images")
