@@ -276,3 +276,14 @@ def test_internal_bugs_are_tracebacks_not_bad_input(monkeypatch, capsys):
     assert "out of memory" in err and "Traceback" not in err
     assert main_mod.InputError is InputError
     assert issubclass(InputError, ValueError) and issubclass(InputError, TypeError)
+
+
+def test_truncated_npy_header_promising_terabytes_is_refused_before_allocating(tmp_path):
+    import struct
+
+    hdr = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2, 1000000000, 1024), }"
+    hdr = hdr + b" " * (118 - len(hdr)) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(hdr)) + hdr + b"\x00" * 100
+    (tmp_path / "huge.npy").write_bytes(raw)
+    with pytest.raises(InputError, match=r"huge\.npy: truncated \.npy: .*\(2, 1000000000, 1024\)"):
+        load_paired_embeddings(tmp_path / "huge.npy")

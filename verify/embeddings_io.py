@@ -221,6 +221,32 @@ def _read_csv(
     return arr
 
 
+def _check_npy_size(path: Path, what: str) -> None:
+    """A truncated ``.npy`` (its header promises more bytes than the file holds) is an
+    error before numpy allocates the promised array (which may be terabytes)."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                return  # let np.load report other versions
+            offset = fh.tell()
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+    if dtype.hasobject:
+        return  # np.load refuses it with a clear message
+    need = offset + int(np.prod(shape, dtype=object)) * dtype.itemsize
+    have = path.stat().st_size
+    if have < need:
+        raise InputError(
+            f"{what} {path}: truncated .npy: its header says shape {shape} of {dtype} "
+            f"({need} bytes), but the file holds {have} bytes"
+        )
+
+
 def _read_raw(path: Path, what: str, notes: list[str] | None = None, **csv: Any) -> Any:
     """The object stored in the file: an ndarray, or a mapping/sequence of them (an
     ``.npz`` archive as a lazy mapping: arrays are read when looked up)."""
@@ -228,6 +254,7 @@ def _read_raw(path: Path, what: str, notes: list[str] | None = None, **csv: Any)
     if suffix == ".csv":
         return _read_csv(path, what, notes=notes, **csv)
     if suffix == ".npy":
+        _check_npy_size(path, what)
         try:
             return np.load(path, allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:

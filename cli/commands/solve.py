@@ -133,7 +133,11 @@ def _check_request(args: argparse.Namespace) -> None:
         from modgap.verify.atomic import check_output_path
 
         check_output_path(args.json, "--json")
-    check_memory(solver_bytes(args.n, args.h), "--n", f"solving N = {args.n}, H = {args.h}")
+    check_memory(
+        solver_bytes(args.n, args.h),
+        "--n" if args.n >= 4 * args.h else "--n or --h",
+        f"solving N = {args.n}, H = {args.h}",
+    )
     if args.certify:
         check_memory(
             gram_certificate_bytes(args.n),

@@ -117,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the selected checks; print the table; write JSON; return the exit code."""
     from modgap.theorems import REGISTRY, run_module
     from modgap.theorems.verdict import PAPER_CITATION, summarize
-    from modgap.verify.atomic import write_json
+    from modgap.verify.atomic import check_output_path, write_json
 
+    if args.json is not None:  # before minutes of checks, not after
+        check_output_path(args.json, "--json")
     available = list(REGISTRY)
     if args.list:
         print("\n".join(available))
