@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from modgap import __version__
-from modgap.verify.atomic import clean_stale_temps, write_json
+from modgap.verify.atomic import check_output_dir, clean_stale_temps, write_json
 
 __all__ = ["Step", "StepOutcome", "Pipeline", "code_fingerprint", "file_digest"]
 
@@ -202,7 +202,9 @@ class Pipeline:
     """Run steps in order with a per-step cache under ``out_dir / '.cache'``."""
 
     def __init__(self, out_dir: str | Path, *, use_cache: bool = True, stream=None) -> None:
-        self.out_dir = Path(out_dir)
+        """``out_dir`` is checked up front (a writable folder, or creatable): an
+        InputError naming ``--out`` otherwise, before any step runs."""
+        self.out_dir = check_output_dir(out_dir, "--out")
         self.cache_dir = self.out_dir / ".cache"
         self.use_cache = use_cache
         self.stream = stream if stream is not None else sys.stderr

@@ -165,3 +165,12 @@ def test_stale_temp_files_are_cleaned_when_a_pipeline_starts(tmp_path):
     log = io.StringIO()
     Pipeline(tmp_path, stream=log)
     assert not left.exists() and "[clean]" in log.getvalue()
+
+
+def test_out_must_be_a_folder(tmp_path):
+    from modgap.verify._validation import InputError
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="--out .*not a folder"):
+        Pipeline(tmp_path / "file", stream=io.StringIO())
+    assert (tmp_path / "file").read_text() == "x"
