@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     """Yield a temporary path next to ``target``; on success fsync it and rename it onto
     ``target`` (file mode 0666 & ~umask, as a plain ``open()`` would give).
 
-    On an exception the temporary file is removed and ``target`` is left untouched.
+    On an exception the temporary file is removed and ``target`` is left untouched; the
+    temporary files of this target left by a killed earlier writer are removed first.
     ``suffix`` (default: the target's own suffix) keeps writers that infer the format from
     the extension (matplotlib, numpy) working. Errors creating the temporary file name the
     target, not the temporary name.
@@ -89,6 +91,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         raise InputError(f"{target}: is a directory, not a file to write")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temps(target.parent, recursive=False, name=target.name)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{target.name}.{os.getpid()}-",
             suffix=target.suffix if suffix is None else suffix,
@@ -132,18 +135,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def clean_stale_temps(folder: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
+def clean_stale_temps(
+    folder: str | os.PathLike, *, recursive: bool = True, name: str | None = None
+) -> list[Path]:
     """Remove temporary files of :func:`atomic_path` whose writing process no longer exists.
 
     Matches ``.NAME.PID-XXXXXXXX[.suffix]`` (the pattern :func:`atomic_path` creates); a
     file whose PID is alive (a writer still at work, or a reused PID) is kept. Returns the
-    removed paths. A missing folder removes nothing.
+    removed paths. With ``name``, only temporary files of that target name are considered.
+    A missing folder removes nothing.
     """
     root = Path(folder)
     if not root.is_dir():
         return []
     removed = []
-    for path in root.rglob(".*") if recursive else root.glob(".*"):
+    pattern = ".*" if name is None else f".{glob_escape(name)}.*"
+    for path in root.rglob(pattern) if recursive else root.glob(pattern):
         m = _TEMP_RE.match(path.name)
         if not m or not path.is_file() or path.is_symlink():
             continue
