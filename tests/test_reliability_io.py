@@ -287,3 +287,19 @@ def test_truncated_npy_header_promising_terabytes_is_refused_before_allocating(t
     (tmp_path / "huge.npy").write_bytes(raw)
     with pytest.raises(InputError, match=r"huge\.npy: truncated \.npy: .*\(2, 1000000000, 1024\)"):
         load_paired_embeddings(tmp_path / "huge.npy")
+
+
+def test_a_writer_removes_the_temp_files_a_killed_writer_left_for_its_target(tmp_path):
+    code = (
+        "import os, sys; from modgap.verify.atomic import atomic_path\n"
+        "with atomic_path(sys.argv[1]) as tmp:\n"
+        "    tmp.write_text('half'); os._exit(9)  # killed mid-write\n"
+    )
+    target = tmp_path / "r.json"
+    subprocess.run([sys.executable, "-c", code, str(target)])
+    (left,) = [p for p in tmp_path.iterdir() if p.name.startswith(".r.json.")]
+    dead_pid = left.name.split(".")[3].split("-")[0]
+    other = tmp_path / f".o.json.{dead_pid}-abcdefgh.json"
+    other.write_text("another target's temp: not this writer's business")
+    atomic.write_json(target, {"a": 1})
+    assert not left.exists() and other.exists() and target.read_text().strip().endswith("}")
