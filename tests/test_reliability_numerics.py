@@ -230,3 +230,10 @@ def test_d1_data_warn(tmp_path, capsys):
     np.save(tmp_path / "d1.npy", np.random.default_rng(9).standard_normal((2, 20, 1)) + 3)
     main(["analyze", str(tmp_path / "d1.npy")])
     assert "d = 1" in capsys.readouterr().err
+
+
+def test_library_rejects_negative_max_queries():
+    rng = np.random.default_rng(10)
+    X, Y = rng.standard_normal((10, 4)), rng.standard_normal((10, 4))
+    with pytest.raises(InputError, match="max_queries"):
+        analyze_embeddings(X, Y, normalize=True, max_queries=-1)

@@ -186,7 +186,9 @@ def analyze_embeddings(
     rep["measured_gap_deg"] = rep["centre_angle_deg"]
 
     # retrieval
-    if max_queries is not None and max_queries <= 0:
+    if max_queries is not None and max_queries < 0:
+        raise InputError(f"max_queries must be >= 0 (0 = every query), got {max_queries}")
+    if max_queries == 0:
         max_queries = None
     recall = metrics.retrieval_recall(X, Y, KS, pairs=pairs, max_queries=max_queries, seed=seed)
     if max_queries is not None and max(n_x, n_y) > max_queries:
