@@ -213,19 +213,25 @@ def test_atomic_fsyncs_before_rename(tmp_path, monkeypatch):
     assert (tmp_path / "f.txt").read_text() == "data"
 
 
-@pytest.mark.parametrize("mask,mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
-def test_file_mode_follows_the_umask(tmp_path, mask, mode):
-    """In a fresh process with that umask, the writer (and solve --json) give 0666 & ~mask."""
+def test_file_mode_follows_the_umask(tmp_path):
+    """Fresh processes with umask 022 / 027 / 077: the writer gives 0666 & ~umask (0644,
+    0640, 0600); solve --json (formerly a private writer making 0600) goes through it too."""
     code = (
         "import os, sys; os.umask(int(sys.argv[1], 8)); "
         "from modgap.verify.atomic import write_text; write_text(sys.argv[2], 'x'); "
         "from modgap.main import main; sys.exit(main(['solve', '--n', '4', '--h', '3', "
-        "'--tau', '0.5', '--constraint', 'none', '--starts', '1', '--json', sys.argv[3]]))"
+        "'--tau', '0.5', '--constraint', 'none', '--starts', '1', '--json', sys.argv[3]]) "
+        "if len(sys.argv) > 3 else 0)"
     )
-    a, b = tmp_path / "a.txt", tmp_path / "b.json"
-    subprocess.run([sys.executable, "-c", code, oct(mask), str(a), str(b)], check=True)
-    assert stat.S_IMODE(os.stat(a).st_mode) == mode
-    assert stat.S_IMODE(os.stat(b).st_mode) == mode
+    for mask, mode in ((0o022, 0o644), (0o027, 0o640), (0o077, 0o600)):
+        a, b = tmp_path / f"a{mask:o}.txt", tmp_path / f"b{mask:o}.json"
+        argv = [sys.executable, "-c", code, oct(mask), str(a)]
+        if mask == 0o027:
+            argv.append(str(b))
+        subprocess.run(argv, check=True)
+        assert stat.S_IMODE(os.stat(a).st_mode) == mode
+        if mask == 0o027:
+            assert stat.S_IMODE(os.stat(b).st_mode) == mode
 
 
 def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):
