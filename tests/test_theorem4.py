@@ -5,7 +5,6 @@ against finite differences, and the verdicts with their negative controls."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import numpy as np
 import pytest
@@ -118,9 +117,7 @@ def test_ims_family_gradient_matches_finite_differences():
 
 
 def test_check_quick_verdicts_and_controls():
-    t0 = time.perf_counter()
     verdicts = theorem4.check(quick=True)
-    assert time.perf_counter() - t0 < 20
     readings = {(v.reading, v.negative_control) for v in verdicts}
     assert {("population", False), ("finite_n", False), ("finite_n_ims", False)} <= readings
     assert any(v.negative_control for v in verdicts)

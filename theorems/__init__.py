@@ -20,6 +20,8 @@ import importlib
 from collections.abc import Iterator, Mapping, Sequence
 from types import ModuleType
 
+from modgap.verify._validation import InputError
+
 from .verdict import Verdict
 
 __all__ = ["REGISTRY", "KNOWN_NAMES", "run_checks", "run_module"]
@@ -74,7 +76,7 @@ def _validate(names: Sequence[str] | None) -> list[str]:
         names = [names]
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown check name(s): {', '.join(map(repr, unknown))}; "
             f"valid names: {', '.join(available)}"
         )

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from modgap.verify._validation import InputError
 from modgap.verify.alignment import HyperplaneRotation
 from modgap.verify.frames import (
     SubspaceFrame,
@@ -66,7 +67,7 @@ def plane_rotation(frame: SubspaceFrame, alpha: float) -> np.ndarray:
     of :func:`verify.geometry.rotation_onto`); other alpha are wrong angles (the control).
     """
     if frame.U.shape[1] != 1:
-        raise ValueError("plane_rotation needs two hyperplanes (one non-zero principal angle)")
+        raise InputError("plane_rotation needs two hyperplanes (one non-zero principal angle)")
     a, b, phi = frame.U[:, 0], frame.V[:, 0], frame.phi
     w = (b - np.cos(phi) * a) / np.sin(phi)
     R = np.eye(frame.h)

@@ -100,7 +100,13 @@ from typing import Any
 
 import numpy as np
 
-from modgap.verify._validation import as_matrix, check_angle, check_int_in_range, check_positive
+from modgap.verify._validation import (
+    InputError,
+    as_matrix,
+    check_angle,
+    check_int_in_range,
+    check_positive,
+)
 from modgap.verify.centres import mean_norm_floor
 from modgap.verify.geometry import (
     angle_between,
@@ -283,7 +289,7 @@ def _default_inputs(n: int) -> tuple[np.ndarray, np.ndarray]:
 
     X, Y, _ = load_demo("train")
     if n > X.shape[0]:
-        raise ValueError(f"n = {n} exceeds the {X.shape[0]} demo training pairs")
+        raise InputError(f"n = {n} exceeds the {X.shape[0]} demo training pairs")
     return X[:n], Y[:n]
 
 
@@ -378,7 +384,7 @@ def sweep(
     order k outer, phi inner. Plain data for figures (figures/ holds no maths).
     """
     if config not in ("shared", "equal"):
-        raise ValueError(f"config must be 'shared' or 'equal', got {config!r}")
+        raise InputError(f"config must be 'shared' or 'equal', got {config!r}")
     h = check_int_in_range(h, "h", 2, 10_000)
     rows = []
     for k in ks:
@@ -389,7 +395,7 @@ def sweep(
                 angles = [0.0] * (k - 1) + [phi]
             else:
                 if 2 * k > h:
-                    raise ValueError(f"config 'equal' needs 2k <= h, got k = {k}, h = {h}")
+                    raise InputError(f"config 'equal' needs 2k <= h, got k = {k}, h = {h}")
                 angles = [phi] * k
             row = train_confined(angles, h=h, n=n, inputs=inputs, settings=settings)
             row.update({"config": config, "phi_deg": float(np.degrees(phi))})

@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 from . import KNOWN_NAMES
 from .verdict import Verdict, _plain
 
@@ -84,7 +86,7 @@ def producer(name: str) -> Callable[..., dict[str, Any]]:
             return {"verdicts": [], "data": fn(**params)}
 
         return run
-    raise ValueError(f"unknown evidence source {name!r}; valid: {', '.join(SOURCES)}")
+    raise InputError(f"unknown evidence source {name!r}; valid: {', '.join(SOURCES)}")
 
 
 def _json_safe(value: Any) -> Any:
@@ -114,7 +116,7 @@ def compute(name: str, **params: Any) -> dict[str, Any]:
 def verdicts(evidence: dict[str, Any]) -> list[Verdict]:
     """The verdicts recorded in an evidence document, rebuilt without recomputation."""
     if evidence.get("schema") != SCHEMA:
-        raise ValueError(
+        raise InputError(
             f"not a modgap evidence document (schema {evidence.get('schema')!r}, "
             f"expected {SCHEMA!r})"
         )

@@ -44,7 +44,7 @@ import scipy.linalg
 
 from modgap.verify.settings import MIN_NORM
 
-from ._validation import as_array, as_unit_rows, check_int_in_range, check_positive
+from ._validation import InputError, as_array, as_unit_rows, check_int_in_range, check_positive
 from .geometry import principal_vectors, rotation_onto
 
 __all__ = [
@@ -82,7 +82,7 @@ def _unit_rows(value: Any, name: str, *, normalize: bool, d: int | None = None) 
     atol = 1e-5 if dtype is np.float32 else 1e-6
     arr = as_unit_rows(value, name, normalize=normalize, atol=atol, dtype=dtype)
     if d is not None and arr.shape[1] != d:
-        raise ValueError(
+        raise InputError(
             f"{name} has dimension {arr.shape[1]}, but the operator was fitted in R^{d}"
         )
     return arr
@@ -94,7 +94,7 @@ def _pair_inputs(
     Xa = _unit_rows(X, "X", normalize=normalize, d=d)
     Ya = _unit_rows(Y, "Y", normalize=normalize, d=d)
     if Xa.shape[1] != Ya.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same space R^d, got d = {Xa.shape[1]} and {Ya.shape[1]}"
         )
     return Xa, Ya
@@ -105,7 +105,7 @@ def _renormalise(Z: np.ndarray, name: str, what: str) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", Z, Z, dtype=np.float64))
     tiny = np.flatnonzero(norms < MIN_NORM)
     if tiny.size:
-        raise ValueError(
+        raise InputError(
             f"{what}: {tiny.size} of {Z.shape[0]} rows of {name} have (near) zero norm "
             f"(< {MIN_NORM:g}) after the operator (first at index {int(tiny[0])}); their "
             "direction is undefined, so they cannot be renormalised"
@@ -121,7 +121,7 @@ def _mean64(Z: np.ndarray) -> np.ndarray:
 def _check_variance(value: Any) -> float:
     v = check_positive(value, "variance")
     if v > 1.0:
-        raise ValueError(f"variance must lie in (0, 1], got {v}")
+        raise InputError(f"variance must lie in (0, 1], got {v}")
     return v
 
 
@@ -177,16 +177,16 @@ def principal_basis(
     variance = _check_variance(variance)
     if gram is None:
         if X is None:
-            raise TypeError("principal_basis needs X or gram")
+            raise InputError("principal_basis needs X or gram")
         G = second_moment(X, centred=centred)
     else:
         G = as_array(gram, "gram", ndim=2)
         if G.shape[0] != G.shape[1]:
-            raise ValueError(f"gram must be a square d x d matrix, got shape {G.shape}")
+            raise InputError(f"gram must be a square d x d matrix, got shape {G.shape}")
     lam, V = np.linalg.eigh(G)
     lam, V = np.clip(lam[::-1], 0.0, None), V[:, ::-1]
     if lam[0] <= 0.0:
-        raise ValueError("X has no energy (all rows zero, or all equal when centred)")
+        raise InputError("X has no energy (all rows zero, or all equal when centred)")
     if k is None:
         r = _energy_count(lam, variance)
     else:
@@ -295,7 +295,7 @@ class SharedSpaceProjection(_Operator):
         variance = _check_variance(self.variance)
         eps = check_positive(self.eps, "eps")
         if eps >= 1.0:
-            raise ValueError(f"eps must lie in (0, 1), got {eps}")
+            raise InputError(f"eps must lie in (0, 1), got {eps}")
         Xa, Ya = _pair_inputs(X, Y, normalize=self.normalize)
         d = Xa.shape[1]
         Gx = second_moment(Xa, centred=bool(self.centred))
@@ -308,7 +308,7 @@ class SharedSpaceProjection(_Operator):
         if self.k is not None:
             k = check_int_in_range(self.k, "k", 1, d)
             if k > d_overlap:
-                raise ValueError(
+                raise InputError(
                     f"k = {k} exceeds the number of shared directions found, d_overlap = "
                     f"{d_overlap} (cosine > 1 - eps = {1 - eps:g}); use k <= {d_overlap}, "
                     "a larger eps, or no k"
@@ -345,7 +345,7 @@ class SharedSpaceProjection(_Operator):
         Xa, Ya = _pair_inputs(X, Y, normalize=self.normalize, d=d)
         S = self.shared_basis_
         if S.shape[1] == 0:
-            raise ValueError(
+            raise InputError(
                 "SharedSpaceProjection: the fitted shared space is {0} (d_overlap_ = 0: no "
                 f"cosine between the two subspaces exceeds 1 - eps = {1 - self.eps:g}, largest "
                 f"{self.cosines_[0]:.6f}); there is nothing to project onto"
@@ -459,7 +459,7 @@ class Translation(_Operator):
         diff = mx - my
         dist = float(np.linalg.norm(diff))
         if dist < 1e-12:
-            raise ValueError(
+            raise InputError(
                 "the two modality means coincide (centroid distance < 1e-12): the gap "
                 "direction is undefined, there is nothing to translate"
             )

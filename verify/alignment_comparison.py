@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_unit_rows, check_int_in_range, check_paired
+from ._validation import InputError, as_unit_rows, check_int_in_range, check_paired
 from .alignment import (
     Centring,
     HyperplaneRotation,
@@ -101,7 +101,7 @@ def compare_alignments(
         fit_idx = eval_idx = np.arange(X.shape[0])
     else:
         if not 0.0 < float(holdout) < 1.0:
-            raise ValueError(f"holdout must lie in (0, 1), got {holdout}")
+            raise InputError(f"holdout must lie in (0, 1), got {holdout}")
         n_eval = check_int_in_range(
             int(round(holdout * X.shape[0])), "held-out rows", 2, X.shape[0] - 2
         )

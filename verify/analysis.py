@@ -36,6 +36,8 @@ from typing import Any
 
 from modgap.verify.settings import MATCH_TOL_DEG
 
+from ._validation import InputError
+
 __all__ = ["analyze_embeddings", "explain"]
 
 #: Up to this many entries (n x d) per modality the spectral metrics are computed by
@@ -100,10 +102,10 @@ def analyze_embeddings(
     n_x, d = X.shape
     n_y = Y.shape[0]
     if Y.shape[1] != d:
-        raise ValueError(f"images have dimension {d}, texts {Y.shape[1]}: need the same R^d")
+        raise InputError(f"images have dimension {d}, texts {Y.shape[1]}: need the same R^d")
     if pairs is None:
         if n_x != n_y:
-            raise ValueError(f"{n_x} image rows but {n_y} text rows: give a pair index")
+            raise InputError(f"{n_x} image rows but {n_y} text rows: give a pair index")
     else:
         pairs = np.asarray(pairs, dtype=np.int64)
     notes: list[str] = []
@@ -177,11 +179,14 @@ def analyze_embeddings(
     # outside the shared space (for two hyperplanes: the angle between their normals)
     angles = rep["principal_angles_deg"]
     rep["smallest_principal_angle_deg"] = angles[0]
-    rep["predicted_gap_deg"] = angles[min(ssp.d_overlap_, len(angles) - 1)]
+    # undefined (None) when every direction is shared: no angle lies outside C
+    rep["predicted_gap_deg"] = angles[ssp.d_overlap_] if ssp.d_overlap_ < len(angles) else None
     rep["measured_gap_deg"] = gap.degrees()["centre_angle_deg"]
 
     # retrieval
-    if max_queries is not None and max_queries <= 0:
+    if max_queries is not None and max_queries < 0:
+        raise InputError(f"max_queries must be >= 0 (0 = every query), got {max_queries}")
+    if max_queries == 0:
         max_queries = None
     recall = metrics.retrieval_recall(X, Y, KS, pairs=pairs, max_queries=max_queries, seed=seed)
     if max_queries is not None and max(n_x, n_y) > max_queries:
@@ -284,12 +289,23 @@ def explain(rep: dict[str, Any]) -> dict[str, Any]:
     phi, dth = rep["predicted_gap_deg"], rep["measured_gap_deg"]
     k = rep["d_overlap"]
     which = (
-        f"phi = {phi:.2f} deg, the smallest principal angle between the image and text "
-        f"subspaces outside their {k} shared direction(s) (for two hyperplanes: the angle "
-        f"between their normals; the smallest angle overall is "
-        f"{rep['smallest_principal_angle_deg']:.2f} deg)"
+        ""
+        if phi is None
+        else (
+            f"phi = {phi:.2f} deg, the smallest principal angle between the image and text "
+            f"subspaces outside their {k} shared direction(s) (for two hyperplanes: the angle "
+            f"between their normals; the smallest angle overall is "
+            f"{rep['smallest_principal_angle_deg']:.2f} deg)"
+        )
     )
-    if dth is None:
+    if phi is None:
+        match = None
+        text = (
+            f"Paper's prediction (Theorem 3): UNDEFINED here: all {k} principal direction(s) "
+            "of the smaller subspace are shared (cos > 1 - eps), so no principal angle lies "
+            "outside the shared space and there is no phi to compare with the centre angle."
+        )
+    elif dth is None:
         match = None
         text = (
             f"Paper's prediction (Theorem 3): Delta_theta = {which}. The measured centre "

@@ -30,6 +30,7 @@ from typing import Literal
 
 import numpy as np
 
+from modgap.verify._validation import InputError
 from modgap.verify.settings import CENTRE_SIGMAS, CONFIGURATION_MEAN_FLOOR
 
 __all__ = ["CentreSource", "SOURCES", "mean_norm_floor", "CentreAngle", "centre_angle_from_means"]
@@ -47,10 +48,10 @@ def mean_norm_floor(n: int, source: CentreSource = "sample") -> float:
     accuracy). Module docstring.
     """
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        raise InputError(f"source must be one of {SOURCES}, got {source!r}")
     n = int(n)
     if n < 1:
-        raise ValueError(f"n must be a positive number of rows, got {n}")
+        raise InputError(f"n must be a positive number of rows, got {n}")
     if source == "configuration":
         return CONFIGURATION_MEAN_FLOOR
     return max(CENTRE_SIGMAS / math.sqrt(n + CENTRE_SIGMAS**2), CONFIGURATION_MEAN_FLOOR)
@@ -104,9 +105,9 @@ def centre_angle_from_means(
     mx = np.asarray(mean_x, dtype=np.float64).ravel()
     my = np.asarray(mean_y, dtype=np.float64).ravel()
     if mx.shape != my.shape:
-        raise ValueError(f"mean_x has {mx.size} entries, mean_y {my.size}: need the same R^d")
+        raise InputError(f"mean_x has {mx.size} entries, mean_y {my.size}: need the same R^d")
     if not (np.all(np.isfinite(mx)) and np.all(np.isfinite(my))):
-        raise ValueError("mean_x and mean_y must be finite")
+        raise InputError("mean_x and mean_y must be finite")
     n_y = n_x if n_y is None else n_y
     sx, sy = (source, source) if isinstance(source, str) else tuple(source)
     fx, fy = mean_norm_floor(n_x, sx), mean_norm_floor(n_y, sy)

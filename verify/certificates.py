@@ -41,7 +41,7 @@ import numpy as np
 
 from modgap.verify.settings import RANK_TOL, TIGHT_TOL
 
-from ._validation import check_int_in_range, check_positive
+from ._validation import InputError, check_int_in_range, check_positive
 from .constraints import Constraint, Subspace
 from .objective import infonce
 
@@ -218,13 +218,13 @@ def gram_lower_bound(
     import cvxpy as cp
 
     if not isinstance(constraint, Constraint):
-        raise TypeError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
+        raise InputError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
     n = check_int_in_range(n, "n", 2, 10_000)
     tau = check_positive(tau, "tau")
     rank_tol = check_positive(rank_tol, "rank_tol")
     solver = str(solver).upper()
     if solver not in ("CLARABEL", "SCS"):
-        raise ValueError(f"solver must be 'CLARABEL' or 'SCS', got {solver!r}")
+        raise InputError(f"solver must be 'CLARABEL' or 'SCS', got {solver!r}")
     lay = _Layout(constraint, n)
     t0 = time.perf_counter()
     prob, G = _build(constraint, n, tau, lay)
@@ -324,7 +324,7 @@ def certify(
     if certificate is None:
         certificate = gram_lower_bound(constraint, n, tau, solver=solver)
     elif certificate.n != n or certificate.h != constraint.h or certificate.tau != tau:
-        raise ValueError(
+        raise InputError(
             f"certificate is for (n, h, tau) = ({certificate.n}, {certificate.h}, "
             f"{certificate.tau}), the result for ({n}, {constraint.h}, {tau})"
         )

@@ -46,6 +46,7 @@ from scipy.optimize import nnls
 from modgap.verify.settings import ACTIVE_TOL
 
 from ._validation import (
+    InputError,
     as_array,
     as_matrix,
     check_angle,
@@ -95,14 +96,14 @@ def _unit(v: np.ndarray, name: str, atol: float = 1e-9) -> np.ndarray:
     v = as_array(v, name, ndim=1)
     nrm = float(np.linalg.norm(v))
     if abs(nrm - 1.0) > atol:
-        raise ValueError(f"{name} must be a unit vector (|{name}| = {nrm:.12g})")
+        raise InputError(f"{name} must be a unit vector (|{name}| = {nrm:.12g})")
     return v / nrm
 
 
 def _alpha(alpha: Any) -> float:
     a = check_angle(alpha, "alpha", low=0.0, high=math.pi)
     if a <= 0.0:
-        raise ValueError("alpha must lie in (0, pi] radians: a cap of half-angle 0 is one point")
+        raise InputError("alpha must lie in (0, pi] radians: a cap of half-angle 0 is one point")
     return a
 
 
@@ -454,7 +455,7 @@ class Constraint:
         Y = as_matrix(Y, names[1])
         check_paired(X, Y, names)
         if X.shape[1] != self.h:
-            raise ValueError(
+            raise InputError(
                 f"{names[0]} has dimension {X.shape[1]}, the constraint lives in R^{self.h}"
             )
         return X, Y
@@ -464,11 +465,11 @@ class Constraint:
             cs = (None, None)
         else:
             if len(centres) != 2:
-                raise ValueError("centres must be a pair (c_x, c_y)")
+                raise InputError("centres must be a pair (c_x, c_y)")
             cs = tuple(None if c is None else as_array(c, "centres", ndim=1) for c in centres)
             for c in cs:
                 if c is not None and c.size != self.h:
-                    raise ValueError(f"centres must be vectors of R^{self.h}, got size {c.size}")
+                    raise InputError(f"centres must be vectors of R^{self.h}, got size {c.size}")
         return (self._sides[0].centre_for(X, cs[0]), self._sides[1].centre_for(Y, cs[1]))
 
     # -- public API -------------------------------------------------------------------------
@@ -559,7 +560,7 @@ class Constraint:
         X, Y = self._check_xy(X, Y)
         gX, gY = self._check_xy(gX, gY, ("gX", "gY"))
         if X.shape != gX.shape:
-            raise ValueError(f"gX must have the shape of X {X.shape}, got {gX.shape}")
+            raise InputError(f"gX must have the shape of X {X.shape}, got {gX.shape}")
         cx, cy = self._centres(X, Y, centres)
         tX, tcx = self._sides[0].tangent(X, gX, cx, active_tol)
         tY, tcy = self._sides[1].tangent(Y, gY, cy, active_tol)
@@ -641,12 +642,12 @@ class Cone(Constraint):
             sy = _Side(h, "Y", alpha=alpha, variable=True)
         else:
             if len(centres) != 2:
-                raise ValueError("centres must be None or a pair (c_x, c_y) of unit vectors")
+                raise InputError("centres must be None or a pair (c_x, c_y) of unit vectors")
             cx = _unit(centres[0], "centres[0]")
             cy = _unit(centres[1], "centres[1]")
             for i, c in enumerate((cx, cy)):
                 if c.size != h:
-                    raise ValueError(f"centres[{i}] must have size h = {h}, got {c.size}")
+                    raise InputError(f"centres[{i}] must have size h = {h}, got {c.size}")
             sx = _Side(h, "X", alpha=alpha, centre=cx)
             sy = _Side(h, "Y", alpha=alpha, centre=cy)
         super().__init__(sx, sy)
@@ -657,12 +658,12 @@ def _bases(QA, QB) -> tuple[np.ndarray, np.ndarray]:
     QA = check_orthonormal(QA, "QA")
     QB = check_orthonormal(QB, "QB")
     if QA.shape[0] != QB.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"QA and QB must live in the same R^h, got {QA.shape[0]} and {QB.shape[0]} rows"
         )
     for name, Q in (("QA", QA), ("QB", QB)):
         if Q.shape[1] < 2:
-            raise ValueError(
+            raise InputError(
                 f"{name} spans a {Q.shape[1]}-dim subspace; need dimension >= 2 "
                 "(the unit sphere of a line is two points)"
             )
@@ -729,15 +730,15 @@ class SubspaceCone(Subspace):
             sy = _Side(h, "Y", Q=QB, alpha=alpha, variable=True)
         else:
             if len(centres) != 2:
-                raise ValueError("centres must be None or a pair (c_x, c_y) of unit vectors")
+                raise InputError("centres must be None or a pair (c_x, c_y) of unit vectors")
             cs = []
             for i, (c, Q, sub) in enumerate(zip(centres, (QA, QB), "AB", strict=True)):
                 c = _unit(c, f"centres[{i}]")
                 if c.size != h:
-                    raise ValueError(f"centres[{i}] must have size h = {h}, got {c.size}")
+                    raise InputError(f"centres[{i}] must have size h = {h}, got {c.size}")
                 off = float(np.linalg.norm(c - Q @ (Q.T @ c)))
                 if off > 1e-9:
-                    raise ValueError(
+                    raise InputError(
                         f"centres[{i}] must lie in subspace {sub} (distance {off:.3g})"
                     )
                 c = Q @ (Q.T @ c)

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_unit_rows, check_paired
+from ._validation import InputError, as_unit_rows, check_paired
 
 __all__ = [
     "DEMO_PACKAGE",
@@ -86,7 +86,7 @@ def load_demo(split: str = "all") -> tuple[np.ndarray, np.ndarray, dict[str, Any
     into the full 2000-row file) and ``split``. Source and model: module docstring.
     """
     if split not in _SPLITS:
-        raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
+        raise InputError(f"split must be one of {_SPLITS}, got {split!r}")
     with np.load(io.BytesIO(_resource_bytes(DEMO_NPZ))) as z:
         X, Y = z["x"], z["y"]
         labels = z["labels"].astype(np.int64)
@@ -131,11 +131,11 @@ def load_liang2022(
     FileNotFoundError naming the path and what is there; wrong shape: ValueError.
     """
     if not isinstance(name, str):
-        raise TypeError(f"name must be a string, got {type(name).__name__}")
+        raise InputError(f"name must be a string, got {type(name).__name__}")
     stem = name[:-4] if name.endswith(".npy") else name
     stem = stem[len("features_") :] if stem.startswith("features_") else stem
     if stem not in LIANG2022_NAMES:
-        raise ValueError(f"name must be one of {LIANG2022_NAMES}, got {name!r}")
+        raise InputError(f"name must be one of {LIANG2022_NAMES}, got {name!r}")
     folder = liang2022_root(root)
     if not folder.is_dir():
         raise FileNotFoundError(
@@ -151,7 +151,7 @@ def load_liang2022(
         )
     arr = np.load(path, allow_pickle=False)
     if arr.ndim != 3 or arr.shape[0] != 2:
-        raise ValueError(f"{path.name} must hold a (2, n, d) array, got shape {arr.shape}")
+        raise InputError(f"{path.name} must hold a (2, n, d) array, got shape {arr.shape}")
     X = as_unit_rows(arr[0], f"{path.name}[0]", normalize=normalize)
     Y = as_unit_rows(arr[1], f"{path.name}[1]", normalize=normalize)
     return X, Y

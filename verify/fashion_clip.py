@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int_in_range, check_positive
+from ._validation import InputError, check_int_in_range, check_positive
 
 __all__ = [
     "CLASS_NAMES",
@@ -144,18 +144,18 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as fh:
             raw = fh.read()
     except (OSError, EOFError) as exc:
-        raise ValueError(f"idx file {path}: cannot be read ({exc})") from exc
+        raise InputError(f"idx file {path}: cannot be read ({exc})") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"idx file {path}: not an idx file (bad magic number {raw[:4]!r})")
+        raise InputError(f"idx file {path}: not an idx file (bad magic number {raw[:4]!r})")
     ndim = raw[3]
     if ndim == 0 or len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"idx file {path}: truncated header")
+        raise InputError(f"idx file {path}: truncated header")
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     count = int(np.prod(shape))
     offset = 4 + 4 * ndim
     if len(raw) - offset != count * dtype.itemsize:
-        raise ValueError(
+        raise InputError(
             f"idx file {path}: header says shape {shape} ({count * dtype.itemsize} bytes) but "
             f"{len(raw) - offset} data bytes follow"
         )
@@ -208,13 +208,13 @@ def load_fashion_mnist(root: str | os.PathLike | None = None) -> dict[str, np.nd
     for split in ("train", "test"):
         img, lab = out[f"{split}_images"], out[f"{split}_labels"]
         if img.ndim != 3 or img.shape[1:] != (28, 28):
-            raise ValueError(f"Fashion-MNIST {split} images: expected (n, 28, 28), got {img.shape}")
+            raise InputError(f"Fashion-MNIST {split} images: expected (n, 28, 28), got {img.shape}")
         if lab.ndim != 1 or lab.shape[0] != img.shape[0]:
-            raise ValueError(
+            raise InputError(
                 f"Fashion-MNIST {split}: {img.shape[0]} images but labels of shape {lab.shape}"
             )
         if lab.size and (int(lab.min()) < 0 or int(lab.max()) >= len(CLASS_NAMES)):
-            raise ValueError(f"Fashion-MNIST {split} labels outside 0..{len(CLASS_NAMES) - 1}")
+            raise InputError(f"Fashion-MNIST {split} labels outside 0..{len(CLASS_NAMES) - 1}")
         out[f"{split}_labels"] = lab.astype(np.int64)
     return out
 
@@ -247,7 +247,7 @@ def encode_texts(texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
     """
     texts = [str(t) for t in texts]
     if not texts:
-        raise ValueError("texts is empty")
+        raise InputError("texts is empty")
     model = _text_model()
     emb = model.encode(
         texts,

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from modgap.verify._validation import InputError
 from modgap.verify.centres import centre_angle_from_means
 from modgap.verify.geometry import hyperplanes_with_angle, principal_vectors, shared_space
 
@@ -73,7 +74,7 @@ def subspace_frame(QA: np.ndarray, QB: np.ndarray, *, tol: float = 1e-10) -> Sub
     """
     theta, UA, VB = principal_vectors(QA, QB)
     if QA.shape[1] != QB.shape[1]:
-        raise ValueError("QA and QB must have the same dimension (hyperplanes, k-subspaces)")
+        raise InputError("QA and QB must have the same dimension (hyperplanes, k-subspaces)")
     moving = theta > tol
     return SubspaceFrame(
         QA=np.asarray(QA, dtype=float),
@@ -104,14 +105,14 @@ def planted_pairs(
     rng = np.random.default_rng(seed)
     c, m = frame.QC.shape[1], frame.U.shape[1]
     if n_pure > n:
-        raise ValueError(f"n_pure = {n_pure} exceeds n = {n}")
+        raise InputError(f"n_pure = {n_pure} exceeds n = {n}")
     W = rng.standard_normal((n, c + m))
     if bias:
         W += bias * np.ones(c + m) / np.sqrt(c + m)
     W /= np.linalg.norm(W, axis=1, keepdims=True)
     if n_pure:
         if m == 0:
-            raise ValueError("pure out-of-C pairs need a non-zero principal angle")
+            raise InputError("pure out-of-C pairs need a non-zero principal angle")
         W[n - n_pure :, :c] = 0.0
         W[n - n_pure :] /= np.linalg.norm(W[n - n_pure :], axis=1, keepdims=True)
     P = W[:, :c] @ frame.QC.T

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.linalg
 
 from ._validation import (
+    InputError,
     as_array,
     as_matrix,
     as_unit_rows,
@@ -75,7 +76,7 @@ def orthonormal_basis(M, name: str = "M", *, rtol: float = 1e-10) -> np.ndarray:
     arr = as_matrix(M, name)
     U, s, _ = np.linalg.svd(arr, full_matrices=False)
     if s[0] == 0.0:
-        raise ValueError(f"{name} is the zero matrix; its column span is {{0}}")
+        raise InputError(f"{name} is the zero matrix; its column span is {{0}}")
     return U[:, s > rtol * s[0]]
 
 
@@ -152,7 +153,7 @@ def subspaces_with_angles(
     k = check_int_in_range(theta.size, "len(angles)", 1, h)
     nonzero = np.flatnonzero(theta > 0)
     if k + nonzero.size > h:
-        raise ValueError(
+        raise InputError(
             f"impossible subspace dimensions: two {k}-dim subspaces with {nonzero.size} "
             f"non-zero principal angles need h >= {k + nonzero.size}, got h = {h}"
         )
@@ -207,7 +208,7 @@ def rotation_onto(A, B, *, tol: float = 1e-12) -> np.ndarray:
     A = check_orthonormal(A, "A")
     B = check_orthonormal(B, "B", h=A.shape[0])
     if A.shape[1] != B.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"A and B must have the same dimension to rotate one onto the other, "
             f"got {A.shape[1]} and {B.shape[1]}"
         )
@@ -234,7 +235,7 @@ def project_onto_subspace(X, Q) -> np.ndarray:
     Q = check_orthonormal(Q, "Q")
     arr = as_array(X, "X")
     if arr.shape[-1] != Q.shape[0]:
-        raise ValueError(f"X has dimension {arr.shape[-1]}, Q lives in R^{Q.shape[0]}")
+        raise InputError(f"X has dimension {arr.shape[-1]}, Q lives in R^{Q.shape[0]}")
     return (arr @ Q) @ Q.T
 
 
@@ -250,12 +251,12 @@ def project_onto_cap(X, c, alpha: float) -> np.ndarray:
     alpha = check_angle(alpha, "alpha", high=np.pi)
     c = as_array(c, "c", ndim=1)
     if abs(np.linalg.norm(c) - 1.0) > 1e-9:
-        raise ValueError(f"c must be a unit vector, got norm {np.linalg.norm(c):.6g}")
+        raise InputError(f"c must be a unit vector, got norm {np.linalg.norm(c):.6g}")
     arr = as_array(X, "X")
     single = arr.ndim == 1
     rows = as_unit_rows(arr[None, :] if single else arr, "X", atol=1e-9)
     if rows.shape[1] != c.size:
-        raise ValueError(f"X has dimension {rows.shape[1]}, c has dimension {c.size}")
+        raise InputError(f"X has dimension {rows.shape[1]}, c has dimension {c.size}")
     cos_a = np.cos(alpha)
     dots = rows @ c
     out = rows.copy()

@@ -43,9 +43,12 @@ from modgap.verify._validation import (
     check_int_in_range,
     check_paired,
     check_positive,
+    row_norms,
 )
 from modgap.verify.centres import CentreSource, centre_angle_from_means
 from modgap.verify.geometry import principal_angles
+
+from ._validation import InputError
 
 __all__ = [
     "centroid_distance",
@@ -87,7 +90,7 @@ def _two(
     if paired:
         check_paired(Xa, Ya)
     elif Xa.shape[1] != Ya.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same ambient dimension, got d = {Xa.shape[1]} "
             f"and d = {Ya.shape[1]}"
         )
@@ -99,7 +102,7 @@ def _check_fraction(value: Any, name: str, *, closed_right: bool) -> float:
     out = check_positive(value, name)
     if out > 1.0 or (not closed_right and out >= 1.0):
         bracket = "(0, 1]" if closed_right else "(0, 1)"
-        raise ValueError(f"{name} must lie in {bracket}, got {out}")
+        raise InputError(f"{name} must lie in {bracket}, got {out}")
     return out
 
 
@@ -177,12 +180,18 @@ def pair_cosines(X: Any, Y: Any, *, normalize: bool = False) -> np.ndarray:
 
 
 def pair_angles(X: Any, Y: Any, *, normalize: bool = False) -> np.ndarray:
-    """Angle of each pair in radians: ``arccos(clip(x_i . y_i, -1, 1))``, shape ``(n,)``.
+    """Angle of each pair in radians, shape ``(n,)``: ``theta_i = arccos(x_i . y_i)``,
+    computed as ``2 atan2(|u_i - v_i|, |u_i + v_i|)`` with ``u, v`` the rows rescaled to
+    unit norm in float64 (Kahan's formula: accurate for every angle, whereas ``arccos`` of a
+    cosine rounded near 1 loses half the digits, e.g. 0.03 deg for identical float32 rows).
 
     Source: seed paper, section 2/3 (Corollary 2: pairs are not perfectly aligned when
     phi > 0); docs/theory.md §5 asks for their mean and maximum.
     """
-    return np.arccos(np.clip(pair_cosines(X, Y, normalize=normalize), -1.0, 1.0))
+    Xa, Ya = _two(X, Y, normalize=normalize, paired=True)
+    U = Xa / row_norms(Xa)[:, None]
+    V = Ya / row_norms(Ya)[:, None]
+    return 2.0 * np.arctan2(row_norms(U - V), row_norms(U + V))
 
 
 def pair_angle_summary(X: Any, Y: Any, *, normalize: bool = False) -> dict[str, float]:
@@ -327,7 +336,7 @@ def principal_subspace(
     else:
         energy = s**2
         if energy[0] <= 0.0:
-            raise ValueError(
+            raise InputError(
                 "X has no variance around its mean (all rows equal): "
                 "the centred principal subspace is undefined"
             )
@@ -476,44 +485,56 @@ def _unit_to_precision(A: np.ndarray) -> np.ndarray:
     return A / norms
 
 
-def _sampled_recall(
-    Xa: np.ndarray,
-    Ya: np.ndarray,
-    p_idx: np.ndarray,
-    ks: list[int],
-    max_queries: int,
-    seed: int,
-) -> dict[str, dict[int, float]]:
-    """Recall@K from a seeded sample of queries scored against all candidates."""
-    rng = np.random.default_rng(seed)
-    n_img, n_txt = Xa.shape[0], Ya.shape[0]
-    has_caption = np.zeros(n_img, dtype=bool)
-    has_caption[p_idx] = True
-    img_q = np.flatnonzero(has_caption)
-    if img_q.size > max_queries:
-        img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
-    txt_q = np.arange(n_txt)
-    if n_txt > max_queries:
-        txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
-    block = max(1, min(2048, _BLOCK_ENTRIES // max(n_img, n_txt, 1)))
-    rank_i2t = np.empty(img_q.size, dtype=np.int64)
-    for lo in range(0, img_q.size, block):
-        q = img_q[lo : lo + block]
-        S = Xa[q] @ Ya.T
-        own = p_idx[None, :] == q[:, None]  # true captions of each query image
-        best = np.where(own, S, -np.inf).max(axis=1)
-        rank_i2t[lo : lo + block] = np.count_nonzero(S > best[:, None], axis=1)
-    rank_t2i = np.empty(txt_q.size, dtype=np.int64)
-    for lo in range(0, txt_q.size, block):
-        q = txt_q[lo : lo + block]
-        S = Ya[q] @ Xa.T
-        partner = S[np.arange(q.size), p_idx[q]]
-        S[np.arange(q.size), p_idx[q]] = -np.inf  # never count the partner against itself
-        rank_t2i[lo : lo + block] = np.count_nonzero(S > partner[:, None], axis=1)
-    return {
-        "i2t": {k: float(np.mean(rank_i2t < k)) for k in ks},
-        "t2i": {k: float(np.mean(rank_t2i < k)) for k in ks},
-    }
+def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(first, inverse, counts)`` of the bitwise-identical rows of A.
+
+    ``A[first]`` are the distinct rows, ``A[first[inverse[i]]]`` equals row i bitwise and
+    ``counts`` says how often each occurs. Rows are grouped by a hash of their bytes and
+    the grouping is verified exactly (np.unique over the raw rows on a hash collision).
+    """
+    n = A.shape[0]
+    h = np.fromiter((hash(r.tobytes()) for r in A), dtype=np.int64, count=n)
+    _, first, inverse, counts = np.unique(
+        h, return_index=True, return_inverse=True, return_counts=True
+    )
+    rep = first[inverse]
+    dup = np.flatnonzero(rep != np.arange(n))
+    if dup.size and not np.array_equal(A[dup], A[rep[dup]]):  # a hash collision
+        rows = np.ascontiguousarray(A).view(np.dtype((np.void, A.dtype.itemsize * A.shape[1])))
+        _, first, inverse, counts = np.unique(
+            rows.ravel(), return_index=True, return_inverse=True, return_counts=True
+        )
+    return first, inverse.reshape(-1), counts
+
+
+def _ranks(
+    Q: np.ndarray,
+    C: np.ndarray,
+    counts: np.ndarray,
+    targets: list[np.ndarray],
+    block: int,
+) -> np.ndarray:
+    """Rank of each query's true partner among the candidates (ties: the partner wins).
+
+    ``Q`` (q, d) queries, ``C`` (c, d) DISTINCT candidate rows occurring ``counts`` times,
+    ``targets[i]`` the candidate columns of query i's true partner(s). Scores come from ONE
+    expression, the block product ``Q_b C^T``: the partner's score is an entry of the very
+    row it is compared with, so identical candidates (one column) tie exactly. rank_i =
+    sum of counts[c] over candidates c with S_ic > max_{t in targets[i]} S_it.
+    """
+    ranks = np.empty(Q.shape[0], dtype=np.int64)
+    weighted = bool(np.any(counts != 1))
+    for lo in range(0, Q.shape[0], block):
+        S = Q[lo : lo + block] @ C.T
+        rows = np.concatenate(
+            [np.full(t.size, i, dtype=np.int64) for i, t in enumerate(targets[lo : lo + block])]
+        )
+        cols = np.concatenate(targets[lo : lo + block])
+        best = np.full(S.shape[0], -np.inf, dtype=S.dtype)
+        np.maximum.at(best, rows, S[rows, cols])
+        above = S > best[:, None]
+        ranks[lo : lo + block] = above @ counts if weighted else np.count_nonzero(above, axis=1)
+    return ranks
 
 
 def retrieval_recall(
@@ -537,24 +558,24 @@ def retrieval_recall(
     still compete as t2i candidates). Source: Liang et al. 2022, Schrodi et al. 2025,
     Cai et al.; recall@K = fraction of queries whose true partner ranks in the top K.
 
-    Ranks and ties: the rank of the true partner is the number of candidates with a score
-    STRICTLY greater than the partner's (for i2t: than the best true caption's), and a hit
-    at K means rank < K. Ties are therefore resolved optimistically (the partner wins every
-    tie), the convention of a ``score > partner`` count; argsort-based code breaks ties by
-    index instead. In practice ties only arise for duplicated rows.
+    Ranks and ties (one expression, one rule): the rank of the true partner is the number
+    of candidates with a score STRICTLY greater than the partner's (for i2t: than the best
+    true caption's), and a hit at K means rank < K: the partner wins every tie. Every
+    score, the partner's included, is an entry of the same block product ``Q_b C^T`` row
+    it is compared in, and bitwise-identical candidate rows are merged into one column
+    (counted with their multiplicity), so identical candidates tie exactly instead of by
+    the luck of rounding (50 identical image rows: text->image R@1 = 1.0). Duplicated rows
+    raise a RuntimeWarning, since the optimistic rule then flatters the recall. Distinct
+    rows whose scores are equal only mathematically can still be split by rounding.
 
-    Scale: one pass over blocks of image rows computes each score block ``X_b Y^T`` once
-    and uses it for both directions (O(n_img n_txt d) work, O(block * n_txt) memory, about
-    128 MB per block). For n = 100k, d = 1024 that is 2e13 flops: about 2 minutes on
-    2 CPU cores at ~180 GFLOPS, under 2 GB peak memory. float32 input (both arrays
-    float32/float16) is kept in float32 and its rows must be unit within 1e-3; otherwise
-    everything is float64 with tolerance 1e-6.
+    Scale: each direction is one pass over blocks of query rows against the distinct
+    candidates (O(n_img n_txt d) work per direction, O(block * n) memory, about 128 MB per
+    block). For n = 100k, d = 1024 that is 2 x 2e13 flops, several minutes on 2 CPU cores.
+    float32 input (both arrays float32/float16) is kept in float32 and its rows must be
+    unit within 1e-3; otherwise everything is float64 with tolerance 1e-6.
     Rows accepted within that tolerance are rescaled to unit norm before scoring, so the
     scores are exact cosines (on the Liang et al. CLIP file, raw float32 dot products with
     row norms off by ~3e-4 change text->image R@5 from 0.766 to 0.764).
-    For t2i the partner score is computed by a row-wise dot product and the partner itself
-    is excluded from the count, so rounding differences between that and the block product
-    only matter for candidates tied with the partner to rounding precision.
 
     Sampled queries: with ``max_queries`` set and more queries than that in a direction,
     a seeded uniform sample of ``max_queries`` queries (without replacement) is scored
@@ -581,17 +602,17 @@ def retrieval_recall(
     n_img, d = Xa.shape
     n_txt = Ya.shape[0]
     if Ya.shape[1] != d:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same ambient dimension, got d = {d} and d = {Ya.shape[1]}"
         )
     if isinstance(ks, (int, np.integer)):
         ks = (ks,)
     ks_list = [check_int_in_range(k, "ks", 1, np.iinfo(np.int64).max) for k in ks]
     if not ks_list:
-        raise ValueError("ks must name at least one K")
+        raise InputError("ks must name at least one K")
     if pairs is None:
         if n_img != n_txt:
-            raise ValueError(
+            raise InputError(
                 f"without pairs, X and Y must have the same number of rows (row i pairs row i),"
                 f" got {n_img} and {n_txt}"
             )
@@ -599,56 +620,51 @@ def retrieval_recall(
     else:
         p_arr = np.asarray(pairs)
         if p_arr.dtype == np.bool_ or not np.issubdtype(p_arr.dtype, np.integer):
-            raise TypeError(f"pairs must be an array of integers, got dtype {p_arr.dtype}")
+            raise InputError(f"pairs must be an array of integers, got dtype {p_arr.dtype}")
         if p_arr.shape != (n_txt,):
-            raise ValueError(
+            raise InputError(
                 f"pairs must have shape ({n_txt},) (one image index per row of Y), "
                 f"got {p_arr.shape}"
             )
         if p_arr.min() < 0 or p_arr.max() >= n_img:
-            raise ValueError(f"pairs must index rows of X, i.e. lie in [0, {n_img - 1}]")
+            raise InputError(f"pairs must index rows of X, i.e. lie in [0, {n_img - 1}]")
         p_idx = p_arr.astype(np.int64)
+    if block_size is not None:
+        block_size = check_int_in_range(block_size, "block_size", 1, np.iinfo(np.int64).max)
+    rng = np.random.default_rng(seed)
+    # queries: every image with a caption (i2t) and every text (t2i), or a seeded sample
+    has_caption = np.zeros(n_img, dtype=bool)
+    has_caption[p_idx] = True
+    img_q, txt_q = np.flatnonzero(has_caption), np.arange(n_txt)
     if max_queries is not None:
         max_queries = check_int_in_range(max_queries, "max_queries", 1, np.iinfo(np.int64).max)
-        if max(n_img, n_txt) > max_queries:
-            return _sampled_recall(Xa, Ya, p_idx, ks_list, max_queries, seed)
-    if block_size is None:
-        block_size = max(1, min(2048, _BLOCK_ENTRIES // max(n_txt, 1)))
-    else:
-        block_size = check_int_in_range(block_size, "block_size", 1, np.iinfo(np.int64).max)
-
-    # partner score of every text (row-wise dot products, chunked to bound memory)
-    p_score = np.empty(n_txt, dtype=dtype)
-    for lo in range(0, n_txt, 8192):
-        hi = min(lo + 8192, n_txt)
-        p_score[lo:hi] = np.einsum("ij,ij->i", Ya[lo:hi], Xa[p_idx[lo:hi]])
-
-    order = np.argsort(p_idx, kind="stable")  # texts sorted by their image
-    sorted_img = p_idx[order]
-    rank_i2t = np.full(n_img, -1, dtype=np.int64)  # -1: image without caption
-    rank_t2i = np.zeros(n_txt, dtype=np.int64)
-    for lo in range(0, n_img, block_size):
-        hi = min(lo + block_size, n_img)
-        S = Xa[lo:hi] @ Ya.T  # (b, n_txt) cosines
-        a, b = np.searchsorted(sorted_img, [lo, hi])
-        txt = order[a:b]  # captions whose image lies in this block
-        r = p_idx[txt] - lo
-        # image -> text: best true caption per image, from this very block
-        best = np.full(hi - lo, -np.inf, dtype=dtype)
-        np.maximum.at(best, r, S[r, txt])
-        has = np.isfinite(best)
-        if has.all():
-            rank_i2t[lo:hi] = np.count_nonzero(S > best[:, None], axis=1)
-        elif has.any():
-            rank_i2t[lo:hi][has] = np.count_nonzero(S[has] > best[has, None], axis=1)
-        # text -> image: images of this block scoring above each text's partner
-        above = S > p_score[None, :]
-        above[r, txt] = False  # never count the partner against itself
-        rank_t2i += np.count_nonzero(above, axis=0)
-
-    q_i2t = rank_i2t[rank_i2t >= 0]
+        if img_q.size > max_queries:
+            img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
+        if n_txt > max_queries:
+            txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    # identical rows become one candidate column each, counted with multiplicity
+    fx, inv_x, cnt_x = _unique_rows(Xa)
+    fy, inv_y, cnt_y = _unique_rows(Ya)
+    for name, n, k in (("X (images)", n_img, fx.size), ("Y (texts)", n_txt, fy.size)):
+        if k < n:
+            warnings.warn(
+                f"retrieval_recall: {name} has {n - k} duplicated row(s) ({k} distinct of "
+                f"{n}); identical candidates tie exactly and the true partner wins ties "
+                "(rank = number of candidates scoring strictly higher), so recall is "
+                "optimistic for them",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    Xu, Yu = Xa[fx], Ya[fy]
+    order = np.argsort(p_idx, kind="stable")  # texts grouped by their image
+    bounds = np.searchsorted(p_idx[order], np.arange(n_img + 1))
+    caps = [inv_y[order[bounds[i] : bounds[i + 1]]] for i in img_q]  # caption columns
+    block = block_size or max(1, min(2048, _BLOCK_ENTRIES // max(fx.size, fy.size, 1)))
+    rank_i2t = _ranks(Xu[inv_x[img_q]], Yu, cnt_y, caps, block)
+    partner = inv_x[p_idx[txt_q]]
+    rank_t2i = _ranks(Yu[inv_y[txt_q]], Xu, cnt_x, list(partner[:, None]), block)
     return {
-        "i2t": {k: float(np.mean(q_i2t < k)) for k in ks_list},
+        "i2t": {k: float(np.mean(rank_i2t < k)) for k in ks_list},
         "t2i": {k: float(np.mean(rank_t2i < k)) for k in ks_list},
     }
 

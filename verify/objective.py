@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import as_unit_rows, check_paired, check_positive
+from ._validation import InputError, as_unit_rows, check_paired, check_positive
 
 __all__ = [
     "infonce",
@@ -82,26 +82,26 @@ def _check_torch_inputs(X, Y, tau):
 
     for name, T in (("X", X), ("Y", Y)):
         if not isinstance(T, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(T).__name__}")
+            raise InputError(f"{name} must be a torch.Tensor, got {type(T).__name__}")
         if T.ndim != 2:
-            raise ValueError(f"{name} must be 2-dimensional, got shape {tuple(T.shape)}")
+            raise InputError(f"{name} must be 2-dimensional, got shape {tuple(T.shape)}")
         if not T.is_floating_point():
-            raise TypeError(f"{name} must be a floating tensor, got {T.dtype}")
+            raise InputError(f"{name} must be a floating tensor, got {T.dtype}")
         if not bool(torch.isfinite(T).all()):
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise InputError(f"{name} contains NaN or infinite values")
         norms = T.detach().norm(dim=1)
         atol = 1e-4 if T.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-8
         dev = float((norms - 1).abs().max())
         if dev > atol:
-            raise ValueError(
+            raise InputError(
                 f"{name} rows must be unit vectors (max |norm - 1| = {dev:.3g} > {atol:g})"
             )
     if X.shape != Y.shape:
-        raise ValueError(
+        raise InputError(
             f"X and Y must have the same shape, got {tuple(X.shape)} and {tuple(Y.shape)}"
         )
     if X.dtype != Y.dtype or X.device != Y.device:
-        raise ValueError("X and Y must share dtype and device")
+        raise InputError("X and Y must share dtype and device")
     return check_positive(tau, "tau")
 
 

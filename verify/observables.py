@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from modgap.verify import metrics
-from modgap.verify._validation import as_unit_rows
+from modgap.verify._validation import InputError, as_unit_rows
 from modgap.verify.centres import CentreAngle, CentreSource, centre_angle_from_means
 
 __all__ = ["GapObservables", "gap_observables", "KEYS", "PAIR_CHUNK_ROWS"]
@@ -82,7 +82,7 @@ class GapObservables:
         """Inverse of :meth:`to_dict` (extra keys are an error)."""
         unknown = set(data) - set(KEYS)
         if unknown:
-            raise ValueError(f"unknown gap-observable keys: {sorted(unknown)}")
+            raise InputError(f"unknown gap-observable keys: {sorted(unknown)}")
         return cls(**data)
 
     def degrees(self) -> dict[str, Any]:
@@ -135,13 +135,13 @@ def gap_observables(
     Xa = as_unit_rows(X, "X", normalize=normalize)
     Ya = as_unit_rows(Y, "Y", normalize=normalize)
     if Xa.shape[1] != Ya.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"X and Y must live in the same ambient dimension, got d = {Xa.shape[1]} and "
             f"d = {Ya.shape[1]}"
         )
     n_x, n_y = Xa.shape[0], Ya.shape[0]
     if pairs is not None and pairs_x is not None:
-        raise ValueError("give pairs (per text) or pairs_x (per image), not both")
+        raise InputError("give pairs (per text) or pairs_x (per image), not both")
     if pairs_x is not None:  # swap the roles: walk the images, each with its text
         idx = _index(pairs_x, "pairs_x", n_x, n_y)
         walk, other = Ya, Xa  # chunks take walk[idx] against other's rows
@@ -150,11 +150,11 @@ def gap_observables(
         walk, other = Xa, Ya
     else:
         if n_x != n_y:
-            raise ValueError(f"{n_x} rows in X but {n_y} in Y: give a pair index (pairs)")
+            raise InputError(f"{n_x} rows in X but {n_y} in Y: give a pair index (pairs)")
         idx, walk, other = None, Xa, Ya
     Qc = None if QC is None else np.asarray(QC, dtype=np.float64)
     if Qc is not None and (Qc.ndim != 2 or Qc.shape[0] != Xa.shape[1]):
-        raise ValueError(f"QC must be a ({Xa.shape[1]}, k) basis, got shape {Qc.shape}")
+        raise InputError(f"QC must be a ({Xa.shape[1]}, k) basis, got shape {Qc.shape}")
 
     mx = Xa.mean(axis=0, dtype=np.float64)
     my = Ya.mean(axis=0, dtype=np.float64)
@@ -203,9 +203,9 @@ def _index(value: Any, name: str, length: int, bound: int) -> np.ndarray:
     """An int index array of ``length`` entries in [0, bound), or a ValueError naming it."""
     idx = np.asarray(value)
     if idx.dtype.kind not in "iu" or idx.shape != (length,):
-        raise ValueError(
+        raise InputError(
             f"{name} must be {length} integer row indices, got {idx.dtype} {idx.shape}"
         )
     if length and (idx.min() < 0 or idx.max() >= bound):
-        raise ValueError(f"{name} must index rows in [0, {bound})")
+        raise InputError(f"{name} must index rows in [0, {bound})")
     return idx.astype(np.int64, copy=False)

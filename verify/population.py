@@ -96,6 +96,8 @@ from modgap.verify._validation import (
 )
 from modgap.verify.objective import infonce
 
+from ._validation import InputError
+
 __all__ = [
     "DROP",
     "ProjectionRule",
@@ -306,16 +308,16 @@ def projection_rule(m: int, kappa: float, c: Any, D: Any, n: int = 64) -> Projec
     c = np.asarray(c, dtype=np.float64)
     D = np.atleast_2d(np.asarray(D, dtype=np.float64))
     if c.ndim != 1 or D.shape[1] != c.size or c.size > m:
-        raise ValueError(f"c (k,) and D (q, k) with k <= m = {m}; got {c.shape}, {D.shape}")
+        raise InputError(f"c (k,) and D (q, k) with k <= m = {m}; got {c.shape}, {D.shape}")
     if abs(np.linalg.norm(c) - 1.0) > 1e-9:
-        raise ValueError(f"c must be a unit vector, got norm {np.linalg.norm(c):.6g}")
+        raise InputError(f"c must be a unit vector, got norm {np.linalg.norm(c):.6g}")
     pol = polar_rule(m, kappa, n)
     along = D @ c  # (q,)
     tang = D - np.outer(along, c)
     U, sv, _ = np.linalg.svd(tang.T, full_matrices=False)
     rank = int(np.sum(sv > 1e-12 * max(1.0, float(sv.max(initial=0.0)))))
     if rank > 2:  # pragma: no cover - q <= 2 in this module
-        raise ValueError("at most two independent tangential directions are supported")
+        raise InputError("at most two independent tangential directions are supported")
     F = U[:, :rank]  # (k, rank)
     coef = tang @ F  # (q, rank): d_j's tangential coordinates
     v, wv = tangent_rule(m, rank, n)
@@ -509,7 +511,7 @@ def cone_pair_cosine(
         ay = float(vmf.mean_resultant_length(h, kappa_y))
         return ax * ay * math.cos(delta)
     if coupling != "polar":
-        raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
+        raise InputError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
     ett, ess = comonotone_moments(h, kappa_x, kappa_y, n)
     cd = math.cos(delta)
     return cd * ett + ess * (1.0 - (1.0 - cd) / (h - 1.0))
@@ -584,7 +586,7 @@ def cone_objective(
     delta = check_angle(delta, "delta", high=math.pi)
     n = _check_n(n)
     if coupling not in COUPLINGS:
-        raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
+        raise InputError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
     return _refined(lambda k: _cone_value(h, tau, kx, ky, delta, coupling, k), n, estimate_error)
 
 
@@ -1063,7 +1065,7 @@ def sample_cone_pairs(
     if coupling == "independent":
         return X, vmf.sample(cy, kappa_y, n, rng), cx, cy
     if coupling != "polar":
-        raise ValueError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
+        raise InputError(f"coupling must be one of {COUPLINGS}, got {coupling!r}")
     R = _plane_rotation(cx, cy)
     if kappa_x == kappa_y:
         Y = X @ R.T

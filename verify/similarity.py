@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_unit_rows, check_int_in_range, check_paired
+from ._validation import InputError, as_unit_rows, check_int_in_range, check_paired
 
 __all__ = ["cosine_distributions", "joint_pca_map"]
 
@@ -59,7 +59,7 @@ def joint_pca_map(X, Y, *, n_components: int = 2, normalize: bool = False):
     X = as_unit_rows(X, "X", normalize=normalize)
     Y = as_unit_rows(Y, "Y", normalize=normalize)
     if X.shape[1] != Y.shape[1]:
-        raise ValueError(f"X and Y must have the same dimension, got {X.shape[1]} and {Y.shape[1]}")
+        raise InputError(f"X and Y must have the same dimension, got {X.shape[1]} and {Y.shape[1]}")
     n_components = check_int_in_range(n_components, "n_components", 1, X.shape[1])
     Z = np.vstack([X, Y])
     m = Z.mean(axis=0)

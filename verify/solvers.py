@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.linalg.blas import daxpy as _daxpy
 
-from ._validation import check_int_in_range, check_positive
+from ._validation import InputError, check_int_in_range, check_positive
 from .constraints import Constraint
 from .objective import infonce_and_grad, infonce_and_grad_torch
 from .observables import GapObservables
@@ -563,13 +563,13 @@ def _torch_setup(dtype, device):
         dtype = torch.float64
     elif isinstance(dtype, str):
         if dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise InputError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         dtype = getattr(torch, dtype)
     elif dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+        raise InputError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     device = torch.device(device or "cpu")
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch.cuda.is_available() is False")
+        raise InputError("device 'cuda' requested but torch.cuda.is_available() is False")
     return dtype, device
 
 
@@ -605,12 +605,12 @@ def solve(
     ``callback(iteration, loss, grad_norm)`` is called once per iteration (for benchmarks).
     """
     if not isinstance(constraint, Constraint):
-        raise TypeError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
+        raise InputError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
     n = check_int_in_range(n, "n", 2, 10**7)
     tau = check_positive(tau, "tau")
     tol = check_positive(tol, "tol")
     if method not in _DEFAULT_MAX_ITER:
-        raise ValueError(f"method must be one of {sorted(_DEFAULT_MAX_ITER)}, got {method!r}")
+        raise InputError(f"method must be one of {sorted(_DEFAULT_MAX_ITER)}, got {method!r}")
     max_iter = _DEFAULT_MAX_ITER[method] if max_iter is None else max_iter
     max_iter = check_int_in_range(max_iter, "max_iter", 0, 10**9)
     memory = check_int_in_range(memory, "memory", 1, 1000)
@@ -618,21 +618,21 @@ def solve(
     if torch_mode:
         dtype, device = _torch_setup(dtype, device)
     elif dtype not in (None, "float64", np.float64) or device not in (None, "cpu"):
-        raise ValueError(f"method {method!r} runs in numpy float64 on the CPU; use method='torch'")
+        raise InputError(f"method {method!r} runs in numpy float64 on the CPU; use method='torch'")
 
     if (X0 is None) != (Y0 is None):
-        raise ValueError("give both X0 and Y0, or neither")
+        raise InputError("give both X0 and Y0, or neither")
     if X0 is not None:
         X0, Y0 = constraint._check_xy(X0, Y0, ("X0", "Y0"))
         if X0.shape[0] != n:
-            raise ValueError(f"X0 must have n = {n} rows, got {X0.shape[0]}")
+            raise InputError(f"X0 must have n = {n} rows, got {X0.shape[0]}")
         c0 = constraint._centres(X0, Y0, centres0) if constraint.has_cap else None
         X0, Y0 = constraint.project(X0, Y0, c0)
         starts: list = [(None, X0, Y0, c0)]
     else:
         seeds = list(seeds)
         if not seeds:
-            raise ValueError("seeds must contain at least one seed")
+            raise InputError("seeds must contain at least one seed")
         starts = []
         for s in seeds:
             s = check_int_in_range(s, "seed", 0, 2**63 - 1)

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import (
+    InputError,
     as_matrix,
     check_int_in_range,
     check_nonnegative,
@@ -184,7 +185,7 @@ class TwoTowerResult:
         import torch
 
         if self.towers is None:
-            raise ValueError("this result carries no towers to encode with")
+            raise InputError("this result carries no towers to encode with")
         U = as_matrix(U, "U", dtype=np.float32)
         V = as_matrix(V, "V", dtype=np.float32)
         fx, fy = self.towers
@@ -239,7 +240,7 @@ def train_two_towers(
     U = as_matrix(U, "U", min_rows=2, dtype=np.float32)
     V = as_matrix(V, "V", min_rows=2, dtype=np.float32)
     if U.shape[0] != V.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"U and V must have the same number of rows (paired), got {U.shape[0]} and {V.shape[0]}"
         )
     n = U.shape[0]
@@ -255,13 +256,13 @@ def train_two_towers(
     check_positive(plateau_rtol, "plateau_rtol")
     bs = n if batch_size is None else check_int_in_range(batch_size, "batch_size", 2, n)
     if (basis_x is None) != (basis_y is None):
-        raise ValueError("give both basis_x and basis_y, or neither")
+        raise InputError("give both basis_x and basis_y, or neither")
     if basis_x is not None:
         basis_x = check_orthonormal(basis_x, "basis_x", atol=1e-6)
         basis_y = check_orthonormal(basis_y, "basis_y", h=basis_x.shape[0], atol=1e-6)
         check_paired(basis_x, basis_y, ("basis_x", "basis_y"))
         if basis_x.shape[1] != k:
-            raise ValueError(f"basis_x has {basis_x.shape[1]} columns, must equal embed_dim = {k}")
+            raise InputError(f"basis_x has {basis_x.shape[1]} columns, must equal embed_dim = {k}")
     config = {
         "n": n,
         "d_u": U.shape[1],

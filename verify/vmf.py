@@ -53,6 +53,8 @@ from modgap.verify._validation import (
 )
 from modgap.verify.settings import UNIT_ATOL
 
+from ._validation import InputError
+
 __all__ = [
     "MAX_DIM",
     "VMFMoments",
@@ -121,17 +123,17 @@ def _check_dim(m: Any) -> int:
 def _check_nonneg_array(value: Any, name: str) -> np.ndarray:
     arr = as_array(value, name)
     if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got min {float(np.min(arr))}")
+        raise InputError(f"{name} must be >= 0, got min {float(np.min(arr))}")
     return arr
 
 
 def _check_unit_vector(c: Any) -> np.ndarray:
     arr = as_array(c, "c", ndim=1)
     if arr.shape[0] < 2:
-        raise ValueError(f"c must have at least 2 coordinates (m >= 2), got shape {arr.shape}")
+        raise InputError(f"c must have at least 2 coordinates (m >= 2), got shape {arr.shape}")
     dev = abs(float(np.linalg.norm(arr)) - 1.0)
     if dev > UNIT_ATOL:
-        raise ValueError(
+        raise InputError(
             f"c must be a unit vector (| |c| - 1 | = {dev:.3g} > {UNIT_ATOL:g}); "
             "normalise it yourself (c / |c|), it is not done silently"
         )
@@ -370,12 +372,12 @@ def log_mgf_vmf(a: Any, c: Any, kappa: Any) -> float | np.ndarray:
     kap = check_nonnegative(kappa, "kappa")
     a_arr = as_array(a, "a")
     if a_arr.ndim not in (1, 2):
-        raise ValueError(f"a must have shape (m,) or (n, m), got shape {a_arr.shape}")
+        raise InputError(f"a must have shape (m,) or (n, m), got shape {a_arr.shape}")
     single = a_arr.ndim == 1
     a2 = as_matrix(a_arr[None, :] if single else a_arr, "a")
     m = c_arr.shape[0]
     if a2.shape[1] != m:
-        raise ValueError(
+        raise InputError(
             f"a must have last dimension m = {m} (the length of c), got shape {a_arr.shape}"
         )
     _check_dim(m)
@@ -494,7 +496,7 @@ def sample(c: Any, kappa: Any, n: int, seed: int | np.random.Generator | None = 
     kap = check_nonnegative(kappa, "kappa")
     n = check_int_in_range(n, "n", 1, 10**9)
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+        raise InputError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
     rng = np.random.default_rng(seed)
     m = c_arr.shape[0]
     _check_dim(m)

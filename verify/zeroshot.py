@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_array, as_unit_rows, check_indices, check_int_in_range
+from ._validation import InputError, as_array, as_unit_rows, check_indices, check_int_in_range
 from .alignment import SharedSpaceProjection, principal_basis
 from .alignment_comparison import default_operators, fit_and_apply
 from .centres import CentreSource
@@ -88,37 +88,37 @@ def zeroshot_operators(removal_k: int = 10, ssp_relaxed_eps: float | None = 0.05
 def _prompt_blocks(prompts: Any) -> list[np.ndarray]:
     """Per-class (P_c, d) float64 arrays from (C, d), (C, P, d) or a sequence of (P_c, d)."""
     if isinstance(prompts, Mapping):
-        raise TypeError("prompts must be an array or a sequence of arrays, not a mapping")
+        raise InputError("prompts must be an array or a sequence of arrays, not a mapping")
     if isinstance(prompts, np.ndarray) or hasattr(prompts, "detach"):
         arr = as_array(prompts, "prompts")
         if arr.ndim == 2:
             return [arr[c : c + 1] for c in range(arr.shape[0])]
         if arr.ndim == 3:
             if arr.shape[1] == 0:
-                raise ValueError(f"prompts has no prompt per class (shape {arr.shape})")
+                raise InputError(f"prompts has no prompt per class (shape {arr.shape})")
             return [arr[c] for c in range(arr.shape[0])]
-        raise ValueError(
+        raise InputError(
             f"prompts must be (C, d) class embeddings or (C, P, d) prompt embeddings, "
             f"got shape {arr.shape}"
         )
     if not isinstance(prompts, Sequence) or isinstance(prompts, (str, bytes)):
-        raise TypeError(f"prompts must be array-like, got {type(prompts).__name__}")
+        raise InputError(f"prompts must be array-like, got {type(prompts).__name__}")
     if len(prompts) == 0:
-        raise ValueError("prompts is empty: no class has prompts")
+        raise InputError("prompts is empty: no class has prompts")
     blocks = []
     for c, block in enumerate(prompts):
         arr = np.asarray(block.detach().cpu().numpy() if hasattr(block, "detach") else block)
         if arr.size == 0:
-            raise ValueError(f"class {c} has no prompts (prompts[{c}] is empty)")
+            raise InputError(f"class {c} has no prompts (prompts[{c}] is empty)")
         arr = as_array(arr, f"prompts[{c}]")
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
-            raise ValueError(f"prompts[{c}] must be (P, d) or (d,), got shape {arr.shape}")
+            raise InputError(f"prompts[{c}] must be (P, d) or (d,), got shape {arr.shape}")
         blocks.append(arr)
     dims = {b.shape[1] for b in blocks}
     if len(dims) != 1:
-        raise ValueError(f"every class's prompts need the same dimension d, got {sorted(dims)}")
+        raise InputError(f"every class's prompts need the same dimension d, got {sorted(dims)}")
     return blocks
 
 
@@ -144,7 +144,7 @@ def class_embeddings(
         m = U.mean(axis=0)
         norm = float(np.linalg.norm(m))
         if norm < _MIN_MEAN_NORM:
-            raise ValueError(
+            raise InputError(
                 f"the {U.shape[0]} prompts of class {c} average to (near) zero "
                 f"(|mean| = {norm:.3g}): the class embedding has no direction"
             )
@@ -167,32 +167,32 @@ def as_labels(
     if arr.ndim == 2 and 1 in arr.shape:
         arr = arr.reshape(-1)
     if arr.ndim != 1:
-        raise ValueError(f"labels must be 1-D (one class per image), got shape {arr.shape}")
+        raise InputError(f"labels must be 1-D (one class per image), got shape {arr.shape}")
     if arr.size != n:
-        raise ValueError(f"labels has {arr.size} entries, but there are {n} images")
+        raise InputError(f"labels has {arr.size} entries, but there are {n} images")
     if arr.dtype.kind in "USO":
         if class_names is None:
-            raise ValueError(
+            raise InputError(
                 "labels are class names: give the class list (class_names / --classes) in "
                 "the order of the prompts"
             )
         names = [str(s) for s in class_names]
         if len(names) != n_classes:
-            raise ValueError(f"class_names lists {len(names)} classes, but prompts has {n_classes}")
+            raise InputError(f"class_names lists {len(names)} classes, but prompts has {n_classes}")
         if len(set(names)) != len(names):
-            raise ValueError("class_names has duplicate names")
+            raise InputError("class_names has duplicate names")
         index = {s: i for i, s in enumerate(names)}
         unknown = sorted({str(s) for s in arr} - set(index))
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"labels: {len(unknown)} name(s) not in the class list, e.g. {unknown[:3]}"
             )
         return np.array([index[str(s)] for s in arr], dtype=np.int64)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
-        raise TypeError(f"labels must hold integer class ids or names, got dtype {arr.dtype}")
+        raise InputError(f"labels must hold integer class ids or names, got dtype {arr.dtype}")
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise ValueError("labels must hold integer class ids, got non-integer values")
+            raise InputError("labels must hold integer class ids, got non-integer values")
     out = arr.astype(np.int64)
     check_indices(out, n_classes, "labels", "classes with prompts", "labels")
     return out
@@ -212,7 +212,7 @@ def zeroshot_accuracy(
     Xa = as_unit_rows(X, "X", normalize=normalize, atol=1e-5)
     Ta = as_unit_rows(T, "T", normalize=normalize, atol=1e-5)
     if Xa.shape[1] != Ta.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"images have dimension {Xa.shape[1]} but class embeddings {Ta.shape[1]}: "
             "both must live in the same space R^d"
         )
@@ -298,12 +298,12 @@ def _effective_dimension(Z: np.ndarray) -> int:
 def _split(n: int, fit_split: str, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(fit rows, evaluated rows) of the images."""
     if fit_split not in FIT_SPLITS:
-        raise ValueError(f"fit_split must be one of {FIT_SPLITS}, got {fit_split!r}")
+        raise InputError(f"fit_split must be one of {FIT_SPLITS}, got {fit_split!r}")
     if fit_split == "evaluated":
         idx = np.arange(n)
         return idx, idx
     if not 0.0 < float(holdout) < 1.0:
-        raise ValueError(f"holdout must lie in (0, 1), got {holdout}")
+        raise InputError(f"holdout must lie in (0, 1), got {holdout}")
     n_fit = check_int_in_range(int(round(holdout * n)), "fitting rows (holdout * n)", 2, n - 2)
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[:n_fit]), np.sort(perm[n_fit:])
@@ -352,22 +352,22 @@ def zeroshot_table(
     X = as_unit_rows(images, "images", normalize=normalize, atol=1e-5, min_rows=2)
     T, U, owner = class_embeddings(prompts, normalize=normalize)
     if X.shape[1] != T.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"images have dimension {X.shape[1]} but prompts {T.shape[1]}: image and text "
             "embeddings must live in the same space R^d"
         )
     C = T.shape[0]
     if C < 2:
-        raise ValueError(f"zero-shot classification needs at least 2 classes, got {C}")
+        raise InputError(f"zero-shot classification needs at least 2 classes, got {C}")
     y = as_labels(labels, X.shape[0], C, class_names=class_names)
     if text_fit not in TEXT_FITS:
-        raise ValueError(f"text_fit must be one of {TEXT_FITS}, got {text_fit!r}")
+        raise InputError(f"text_fit must be one of {TEXT_FITS}, got {text_fit!r}")
     if fit_images is not None:
         if fit_split != "evaluated":
-            raise ValueError("give fit_images or fit_split='holdout', not both")
+            raise InputError("give fit_images or fit_split='holdout', not both")
         Xfit_all = as_unit_rows(fit_images, "fit_images", normalize=normalize, atol=1e-5)
         if Xfit_all.shape[1] != X.shape[1]:
-            raise ValueError(f"fit_images have dimension {Xfit_all.shape[1]}, images {X.shape[1]}")
+            raise InputError(f"fit_images have dimension {Xfit_all.shape[1]}, images {X.shape[1]}")
         eval_idx = np.arange(X.shape[0])
         Xfit = Xfit_all
         split_words = f"fitted on {Xfit.shape[0]} separate images (fit_images)"

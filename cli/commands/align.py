@@ -18,6 +18,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 NAME = "align"
 HELP = (
     "apply a post-hoc alignment operator (ssp, rotation, translation, removal, centring) "
@@ -62,13 +64,13 @@ def build_operator(args: argparse.Namespace) -> Any:
 
     m = args.method
     if args.k is not None and m not in ("ssp", "removal"):
-        raise ValueError(f"--k applies to ssp and removal, not {m}")
+        raise InputError(f"--k applies to ssp and removal, not {m}")
     if args.dim is not None and m != "rotation":
-        raise ValueError(f"--dim applies to rotation, not {m}")
+        raise InputError(f"--dim applies to rotation, not {m}")
     if args.lam is not None and m != "translation":
-        raise ValueError(f"--lam applies to translation, not {m}")
+        raise InputError(f"--lam applies to translation, not {m}")
     if args.centred and m not in ("ssp", "rotation"):
-        raise ValueError(f"--centred applies to ssp and rotation, not {m}")
+        raise InputError(f"--centred applies to ssp and rotation, not {m}")
     if m == "ssp":
         return alignment.SharedSpaceProjection(
             args.variance, args.eps, args.k, args.centred, normalize=True
@@ -79,7 +81,7 @@ def build_operator(args: argparse.Namespace) -> Any:
         return alignment.Translation(args.lam, normalize=True)
     if m == "removal":
         if args.k is None:
-            raise ValueError("removal needs --k (how many coordinates to drop)")
+            raise InputError("removal needs --k (how many coordinates to drop)")
         return alignment.Removal(args.k, normalize=True)
     return alignment.Centring(normalize=True)
 
@@ -141,22 +143,19 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
     """Write (X, Y) atomically: .npy -> one (2, n, d) array; .npz -> keys x, y (, pairs)."""
     import numpy as np
 
-    from modgap.verify.atomic import atomic_path
+    from modgap.verify.atomic import atomic_path, check_output_path
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npy":
         if pairs is not None or X.shape != Y.shape:
-            raise ValueError(
+            raise InputError(
                 f"OUT {path}: .npy holds one (2, n, d) array and needs one-to-one pairs of "
                 f"equal shape (got {X.shape} and {Y.shape}"
                 + (" and a pair index" if pairs is not None else "")
                 + "); use an .npz output"
             )
-    elif suffix != ".npz":
-        raise ValueError(f"OUT {path}: unsupported suffix {path.suffix!r}; use .npy or .npz")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"OUT {path}: folder {path.parent} not found")
+    check_output_path(path, "OUT", suffixes=(".npy", ".npz"))
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         if suffix == ".npy":
             np.save(fh, np.stack([X, Y]), allow_pickle=False)
@@ -169,19 +168,28 @@ def write_pair(path: str | Path, X: Any, Y: Any, pairs: Any) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Load IN (and --fit), fit, transform, report before/after, write OUT atomically."""
+    from modgap.verify.atomic import check_output_path
     from modgap.verify.embeddings_io import load_paired_embeddings
 
+    # every check before any work: OUT must never be IN (or --fit, or --pairs)
+    check_output_path(
+        args.output,
+        "OUT",
+        inputs=(args.input, args.fit, args.pairs),
+        suffixes=(".npy", ".npz"),
+    )
     op = build_operator(args)
-    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
     out_suffix = Path(args.output).suffix.lower()
-    if out_suffix not in (".npy", ".npz"):
-        raise ValueError(f"OUT {args.output}: unsupported suffix; use .npy or .npz")
-    if not Path(args.output).parent.is_dir():
-        raise FileNotFoundError(f"OUT {args.output}: folder {Path(args.output).parent} not found")
+    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
     if out_suffix == ".npy" and data.pairs is not None:
-        raise ValueError(f"OUT {args.output}: IN has a pair index; write an .npz output")
+        raise InputError(f"OUT {args.output}: IN has a pair index; write an .npz output")
     fit_data = data if args.fit is None else load_paired_embeddings(args.fit, min_rows=1)
     fit_name = args.input if args.fit is None else args.fit
+    if fit_data.dim != data.dim:
+        raise InputError(
+            f"--fit {args.fit}: has dimension d = {fit_data.dim}, but IN {args.input} has "
+            f"d = {data.dim}; the operator must be fitted in the space it is applied to"
+        )
 
     from modgap.verify._validation import as_unit_rows
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from modgap.verify._validation import InputError
 from modgap.verify.analysis import KS, MAX_QUERIES
 
 NAME = "analyze"
@@ -132,7 +132,7 @@ def format_report(rep: dict[str, Any], pairing: str) -> str:
         f"{sorted(pa)[len(pa) // 2]:.2f} / {pa[-1]:.2f}",
         f"  {ssp_label:<56} {rep['d_overlap']}",
         f"  {'prediction phi (first angle beyond C) vs Delta_theta':<56} "
-        f"{rep['predicted_gap_deg']:.2f} vs {_fmt(rep['measured_gap_deg'], 2)}",
+        f"{_fmt(rep['predicted_gap_deg'], 2)} vs {_fmt(rep['measured_gap_deg'], 2)}",
         "",
         "retrieval          R@1     R@5     R@10",
     ]
@@ -166,10 +166,12 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
     Z = np.asarray(Z)
     if Z.dtype not in (np.float32, np.float64) or not Z.flags.writeable:
         Z = np.array(Z, dtype=np.float64 if Z.dtype != np.float32 else np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    from modgap.verify._validation import row_norms
+
+    norms = row_norms(Z)  # overflow-safe: finite rows of any magnitude have a direction
     zero = np.flatnonzero(norms < 1e-12)
     if zero.size:
-        raise ValueError(
+        raise InputError(
             f"{name}: {zero.size} zero row(s) (first at index {int(zero[0])}); a zero vector "
             "has no direction, so it cannot be normalised"
         )
@@ -177,25 +179,61 @@ def _normalise_in_place(Z: Any, name: str) -> Any:
     return Z
 
 
+def _check_request(args: argparse.Namespace) -> None:
+    """Arguments and output paths checked before any work (errors name the argument)."""
+    import math
+
+    from modgap.verify.atomic import check_output_dir, check_output_path
+
+    if args.max_queries < 0:
+        raise InputError(f"--max-queries must be >= 0 (0 = every query), got {args.max_queries}")
+    if not (math.isfinite(args.variance) and 0.0 < args.variance <= 1.0):
+        raise InputError(f"--variance must lie in (0, 1], got {args.variance}")
+    if not (math.isfinite(args.eps) and 0.0 < args.eps < 1.0):
+        raise InputError(f"--eps must lie in (0, 1), got {args.eps}")
+    inputs = (args.file, args.file2, args.pairs)
+    if args.json is not None:
+        check_output_path(args.json, "--json", inputs=inputs)
+    if args.plots is not None:
+        check_output_dir(args.plots, "--plots")
+
+
+def _check_loaded(images: Any, texts: Any) -> None:
+    """Memory guard (verify.memory) and a warning for degenerate data, before analysis."""
+    from modgap.verify.memory import check_memory, embeddings_analysis_bytes
+
+    n_x, d = images.shape
+    check_memory(
+        embeddings_analysis_bytes(n_x, texts.shape[0], d, images.dtype.itemsize),
+        "FILE",
+        f"analysing {n_x} + {texts.shape[0]} rows of dimension {d}",
+    )
+    if d == 1:
+        print(
+            "modgap analyze: warning: d = 1: every row normalises to +1 or -1, so the "
+            "centres, angles and subspaces below are degenerate",
+            file=sys.stderr,
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Load, analyse, print; optionally write JSON (atomically) and the Fig. 2 panels."""
     if args.demo and (args.file or args.file2 or args.pairs):
-        raise ValueError("give FILE [FILE2] [--pairs] or --demo, not both")
+        raise InputError("give FILE [FILE2] [--pairs] or --demo, not both")
     if not args.demo and not args.file:
-        raise ValueError("FILE is required (or --demo for the bundled demo embeddings)")
+        raise InputError("FILE is required (or --demo for the bundled demo embeddings)")
     if args.plots and (args.demo or args.file2 or args.pairs):
-        raise ValueError(
+        raise InputError(
             "--plots currently needs a single FILE holding both modalities "
             "(figures.fig2_real_embeddings reads one file)"
         )
-    if args.json and not Path(args.json).parent.is_dir():
-        raise FileNotFoundError(f"--json {args.json}: folder {Path(args.json).parent} not found")
+    _check_request(args)
 
     if args.demo:
         try:
             from modgap.verify.datasets import load_demo
         except ImportError as exc:
-            raise ValueError(f"--demo: the bundled demo dataset is not available ({exc})") from exc
+            raise InputError(f"--demo: the bundled demo dataset is not available ({exc})") from exc
         images, texts, meta = load_demo()
         pairs = None
         source = f"bundled demo ({meta.get('dataset', 'verify.datasets.load_demo')})"
@@ -205,6 +243,9 @@ def run(args: argparse.Namespace) -> int:
         pe = load_paired_embeddings(args.file, args.file2, pairs=args.pairs)
         images, texts, pairs = pe.images, pe.texts, pe.pairs
         source = f"images {pe.sources['images']}, texts {pe.sources['texts']}"
+        for note in pe.notes:
+            print(f"modgap analyze: note: {note}", file=sys.stderr)
+    _check_loaded(images, texts)
 
     # the loaded arrays are ours: normalise them in place (no second n x d copy)
     images = _normalise_in_place(images, "images")

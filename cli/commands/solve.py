@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
+
+from modgap.verify._validation import InputError
 
 NAME = "solve"
 HELP = (
@@ -58,19 +58,19 @@ def _constraint(args):
     uses_phi = args.constraint in ("subspace", "subspace-cone")
     uses_alpha = args.constraint in ("cone", "subspace-cone")
     if uses_phi and args.phi_deg is None:
-        raise ValueError(f"--constraint {args.constraint} needs --phi-deg")
+        raise InputError(f"--constraint {args.constraint} needs --phi-deg")
     if uses_alpha and args.alpha_deg is None:
-        raise ValueError(f"--constraint {args.constraint} needs --alpha-deg")
+        raise InputError(f"--constraint {args.constraint} needs --alpha-deg")
     if not uses_phi and args.phi_deg is not None:
-        raise ValueError(f"--phi-deg is not used by --constraint {args.constraint}")
+        raise InputError(f"--phi-deg is not used by --constraint {args.constraint}")
     if not uses_alpha and args.alpha_deg is not None:
-        raise ValueError(f"--alpha-deg is not used by --constraint {args.constraint}")
+        raise InputError(f"--alpha-deg is not used by --constraint {args.constraint}")
     phi = None if args.phi_deg is None else math.radians(args.phi_deg)
     alpha = None if args.alpha_deg is None else math.radians(args.alpha_deg)
     if phi is not None and not 0.0 <= phi <= math.pi / 2:
-        raise ValueError(f"--phi-deg must lie in [0, 90], got {args.phi_deg}")
+        raise InputError(f"--phi-deg must lie in [0, 90], got {args.phi_deg}")
     if alpha is not None and not 0.0 < alpha <= math.pi:
-        raise ValueError(f"--alpha-deg must lie in (0, 180], got {args.alpha_deg}")
+        raise InputError(f"--alpha-deg must lie in (0, 180], got {args.alpha_deg}")
     if args.constraint == "none":
         return Unconstrained(args.h)
     if args.constraint == "cone":
@@ -93,27 +93,64 @@ def _clean(value):
     return value
 
 
-def _write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".modgap-solve-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+#: temperatures outside this range are refused: below 1e-4 the logits x.y / tau exceed 1e4
+#: and the loss (of size 2 / tau) keeps no digits for differences at the solver's
+#: tolerance; above 1e4 every logit is within 1e-4 of 0 and the objective is flat to
+#: rounding. Papers use 0.01 (CLIP) to 1.
+TAU_RANGE = (1e-4, 1e4)
+
+
+def _check_request(args: argparse.Namespace) -> None:
+    """Every argument checked before any work: sizes, ranges, the output path, memory."""
+    from modgap.verify.memory import check_memory, gram_certificate_bytes, solver_bytes
+
+    if args.n < 2:
+        raise InputError(f"--n must be >= 2 (pairs), got {args.n}")
+    if args.h < 2:
+        raise InputError(f"--h must be >= 2 (the sphere of R^1 is two points), got {args.h}")
+    if args.constraint in ("subspace", "subspace-cone") and args.h < 3:
+        raise InputError(
+            f"--h must be >= 3 for --constraint {args.constraint}: each modality lives on "
+            f"the unit sphere of a hyperplane of R^H, which for H = {args.h} is two points"
+        )
+    if not math.isfinite(args.tau) or not TAU_RANGE[0] <= args.tau <= TAU_RANGE[1]:
+        raise InputError(
+            f"--tau must lie in [{TAU_RANGE[0]:g}, {TAU_RANGE[1]:g}], got {args.tau:g} (outside "
+            "it float64 cannot resolve the objective; see TAU_RANGE in modgap.commands.solve)"
+        )
+    for flag, value in (("--phi-deg", args.phi_deg), ("--alpha-deg", args.alpha_deg)):
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{flag} must be finite, got {value}")
+    if not math.isfinite(args.tol) or args.tol <= 0:
+        raise InputError(f"--tol must be a finite number > 0, got {args.tol}")
+    if args.max_iter is not None and args.max_iter < 1:
+        raise InputError(f"--max-iter must be >= 1, got {args.max_iter}")
+    if args.starts < 1:
+        raise InputError(f"--starts must be >= 1, got {args.starts}")
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    if args.json is not None:
+        from modgap.verify.atomic import check_output_path
+
+        check_output_path(args.json, "--json")
+    check_memory(
+        solver_bytes(args.n, args.h),
+        "--n" if args.n >= 4 * args.h else "--n or --h",
+        f"solving N = {args.n}, H = {args.h}",
+    )
+    if args.certify:
+        check_memory(
+            gram_certificate_bytes(args.n),
+            "--n",
+            f"--certify (a {2 * args.n + 4} x {2 * args.n + 4} semidefinite relaxation)",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
     """Solve, optionally certify, and write/print the JSON record; returns 0."""
+    _check_request(args)
     from modgap.verify.solvers import solve
 
-    if args.starts < 1:
-        raise ValueError(f"--starts must be >= 1, got {args.starts}")
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
     constraint = _constraint(args)
     seeds = tuple(range(args.seed, args.seed + args.starts))
     res = solve(
@@ -139,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
         record["certificate"] = cert
     text = json.dumps(_clean(record), indent=2, allow_nan=False) + "\n"
     if args.json:
-        _write_atomic(args.json, text)
+        from modgap.verify.atomic import write_text
+
+        write_text(args.json, text)
         flag = "converged" if res.converged else f"NOT converged ({res.message})"
         print(
             f"modgap solve: loss - 2 log N = {res.loss_shifted:.12g}, grad_norm = "

@@ -34,6 +34,8 @@ import time
 import traceback
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 NAME = "verify"
 HELP = (
     "run the executable checks of the seed paper's theorems (quick by default; --full for "
@@ -82,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     from modgap.report import report_document, summary_line, verdict_table
     from modgap.theorems import REGISTRY
     from modgap.theorems.outcome import EXIT_OK, exit_code
-    from modgap.verify.atomic import write_json
+    from modgap.verify.atomic import check_output_path, write_json
 
+    if args.json is not None:  # before minutes of checks, not after
+        check_output_path(args.json, "--json")
     available = list(REGISTRY)
     if args.list:
         print("\n".join(available))
@@ -91,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     names = list(dict.fromkeys(args.names)) if args.names else available
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown check name(s): {', '.join(unknown)}; valid names: {', '.join(available)}"
         )
     quick = not args.full

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from modgap.verify._validation import InputError
+
 NAME = "zeroshot"
 HELP = (
     "zero-shot classification (the seed paper's Table 1): Delta_theta, top-1/top-5 and gap "
@@ -177,10 +179,10 @@ def _read_lines(path: Path, what: str) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{what} {path}: not a UTF-8 text file ({exc})") from exc
+        raise InputError(f"{what} {path}: not a UTF-8 text file ({exc})") from exc
     out = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not out:
-        raise ValueError(f"{what} {path}: is empty")
+        raise InputError(f"{what} {path}: is empty")
     return out
 
 
@@ -204,30 +206,30 @@ def load_labels(path: str | Path) -> Any:
         try:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:
-            raise ValueError(f"{what} {path}: does not parse as .npy ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npy ({exc})") from exc
     elif suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as z:
                 if len(z.files) != 1:
-                    raise ValueError(
+                    raise InputError(
                         f"{what} {path}: holds {len(z.files)} arrays ({sorted(z.files)}); "
                         "expected one"
                     )
                 arr = z[z.files[0]]
         except (OSError, EOFError) as exc:
-            raise ValueError(f"{what} {path}: does not parse as .npz ({exc})") from exc
+            raise InputError(f"{what} {path}: does not parse as .npz ({exc})") from exc
     elif suffix == ".pt":
         import torch
 
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise ValueError(f"{what} {path}: does not load with torch.load ({exc})") from exc
+            raise InputError(f"{what} {path}: does not load with torch.load ({exc})") from exc
         if not hasattr(obj, "numpy"):
-            raise ValueError(f"{what} {path}: holds a {type(obj).__name__}, not a tensor")
+            raise InputError(f"{what} {path}: holds a {type(obj).__name__}, not a tensor")
         arr = obj.numpy()
     else:
-        raise ValueError(
+        raise InputError(
             f"{what} {path}: unsupported suffix {path.suffix!r}; use .npy, .npz, .pt, .txt or .csv"
         )
     return arr
@@ -249,22 +251,22 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for p, flag in outs:
         target = Path(p).resolve()
         if target in inputs:
-            raise ValueError(
+            raise InputError(
                 f"{flag} {p}: is the same file as {inputs[target]}; refusing to overwrite an input"
             )
         if not target.parent.is_dir():
             raise FileNotFoundError(f"{flag} {p}: folder {target.parent} not found")
     if args.json and args.markdown and Path(args.json).resolve() == Path(args.markdown).resolve():
-        raise ValueError("--json and --markdown name the same file")
+        raise InputError("--json and --markdown name the same file")
 
 
 def run(args: argparse.Namespace) -> int:
     """Load, compute the table, print it as Markdown; optionally write JSON / Markdown."""
     given = [a for a in (args.images, args.labels, args.prompts) if a]
     if args.demo and (given or args.classes or args.fit_images):
-        raise ValueError("give IMAGES LABELS PROMPTS or --demo, not both")
+        raise InputError("give IMAGES LABELS PROMPTS or --demo, not both")
     if not args.demo and len(given) != 3:
-        raise ValueError("IMAGES, LABELS and PROMPTS are all required (or --demo)")
+        raise InputError("IMAGES, LABELS and PROMPTS are all required (or --demo)")
     _check_outputs(args)
     kwargs = dict(
         fit_split=args.fit_split,
@@ -285,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
 
         images = load_array(args.images, "IMAGES")
         if images.ndim != 2:
-            raise ValueError(f"IMAGES {args.images}: must be (n, d), got shape {images.shape}")
+            raise InputError(f"IMAGES {args.images}: must be (n, d), got shape {images.shape}")
         prompts = load_array(args.prompts, "PROMPTS")
         labels = load_labels(args.labels)
         names = None if args.classes is None else _read_lines(Path(args.classes), "--classes")
@@ -293,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
         if args.fit_images:
             fit_images = load_array(args.fit_images, "--fit-images")
             if fit_images.ndim != 2:
-                raise ValueError(f"--fit-images {args.fit_images}: must be (m, d)")
+                raise InputError(f"--fit-images {args.fit_images}: must be (m, d)")
         table = zeroshot_table(
             images, labels, prompts, class_names=names, fit_images=fit_images, **kwargs
         )
