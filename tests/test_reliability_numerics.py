@@ -109,7 +109,7 @@ def test_large_scale_rows_through_the_command_line(tmp_path, capsys):
 
     b = json.loads((tmp_path / "b.json").read_text())
     r = json.loads((tmp_path / "r.json").read_text())
-    assert b["centroid_distance"] == pytest.approx(r["centroid_distance"], rel=1e-5)
+    assert b["gap"]["centroid_distance"] == pytest.approx(r["gap"]["centroid_distance"], rel=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
