@@ -46,13 +46,15 @@ def _check_step(name: str, quick: bool) -> list[dict]:
 
 
 def _figure_step(module: str, out_dir: str, quick: bool) -> list[str]:
+    from modgap.figures._style import render
+
     mod = importlib.import_module(f"modgap.figures.{module}")
-    return [str(p) for p in mod.make(out_dir, quick=quick)]
+    return [str(p) for p in render(mod, out_dir, quick=quick)]
 
 
 def _table_step(path: str | None, label: str) -> dict:
-    from modgap.figures._data import real_embeddings
     from modgap.verify.alignment_comparison import compare_alignments
+    from modgap.verify.datasets import real_embeddings
 
     X, Y, source = real_embeddings(path)
     return {"label": label, "source": source, "rows": compare_alignments(X, Y)}
@@ -128,7 +130,7 @@ def build_steps(args) -> list:
         Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
         for m in FIGURES
     ]
-    from modgap.figures._data import liang_clip_available
+    from modgap.verify.datasets import liang_clip_available
 
     if args.embeddings:
         sources = list(args.embeddings)
