@@ -264,11 +264,8 @@ def test_planted_pair_formula_and_errors():
 
 
 def test_cosine_densities_match_a_double_loop():
-    rng = np.random.default_rng(4)
-    X = rng.standard_normal((12, 5))
-    Y = X + 0.3 * rng.standard_normal((12, 5))
-    X /= np.linalg.norm(X, axis=1, keepdims=True)
-    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    X, Y, _ = real_embeddings("demo")
+    X, Y = X[:12], Y[:12]
     out = cosine_densities(X, Y, bins=10)
     edges = np.linspace(-1, 1, 11)
     brute = {

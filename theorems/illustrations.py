@@ -129,6 +129,11 @@ def _solved(res: SolveResult, QC: np.ndarray | None = None) -> dict[str, Any]:
     }
 
 
+def _fixed(table: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The fixed settings ``keys`` of a settings table, as recorded in the evidence."""
+    return {k: table[k] for k in keys}
+
+
 def _mode(table: dict[str, Any], quick: bool) -> dict[str, Any]:
     if not isinstance(quick, bool):
         raise TypeError(f"quick must be True or False, got {quick!r}")
@@ -172,13 +177,8 @@ def sphere_optima(quick: bool = True) -> dict[str, Any]:
 
     return {
         "settings": {
-            "h": h,
+            **_fixed(s, "h", "tau", "alpha", "phi", "tol", "max_iter"),
             "n": n,
-            "tau": tau,
-            "alpha": alpha,
-            "phi": phi,
-            "tol": s["tol"],
-            "max_iter": s["max_iter"],
             "cone_seeds": list(seeds),
             "other_seeds": list(seeds[:3]),
             "other_minimum_angle": OTHER_MINIMUM_ANGLE,
@@ -324,17 +324,11 @@ def gap_vs_phi(quick: bool = True) -> dict[str, Any]:
         )
     return {
         "settings": {
-            "h": h,
+            **_fixed(s, "h", "tau", "alpha", "kappa", "tol", "max_iter"),
+            **_fixed(s, "population_nodes", "population_grid"),
             "n": n,
-            "tau": tau,
-            "alpha": alpha,
-            "kappa": kappa,
-            "tol": s["tol"],
-            "max_iter": s["max_iter"],
             "seeds": list(seeds),
             "phis_deg": [float(p) for p in m["phis_deg"]],
-            "population_nodes": s["population_nodes"],
-            "population_grid": s["population_grid"],
         },
         "rows": rows,
     }
@@ -381,11 +375,8 @@ def population_landscape(quick: bool = True) -> dict[str, Any]:
         )
     return {
         "settings": {
-            "h": h,
-            "tau": tau,
-            "kappa": kappa,
+            **_fixed(s, "h", "tau", "kappa", "minimiser_grid"),
             "nodes": m["nodes"],
-            "minimiser_grid": s["minimiser_grid"],
             "coupling": "polar",
         },
         "beta_x": bx.tolist(),
