@@ -15,6 +15,7 @@ several figures (presentation only: no maths beyond plotting arithmetic).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -68,11 +69,14 @@ def save(fig, out_dir: str | Path, name: str) -> list[Path]:
 # ----------------------------------------------------------------------------- evidence
 
 
-def evidence_params(source: str, quick: bool, embeddings: str | None = None) -> dict[str, Any]:
-    """The settings a figure asks of evidence source ``source``: ``path`` for the real
-    embeddings, nothing for the fixed pair geometry, ``quick`` for everything else."""
+def evidence_params(
+    source: str, quick: bool, embeddings: str | Path | None = None
+) -> dict[str, Any]:
+    """The settings a figure asks of evidence source ``source``: ``path`` (a string, as
+    recorded in the document) for the real embeddings, nothing for the fixed pair
+    geometry, ``quick`` for everything else."""
     if source == "real_embeddings":
-        return {"path": embeddings}
+        return {"path": None if embeddings is None else str(embeddings)}
     if source == "pair_geometry":
         return {}
     return {"quick": bool(quick)}
@@ -116,7 +120,7 @@ def gather_evidence(
     sources: Sequence[str],
     *,
     quick: bool = True,
-    embeddings: str | None = None,
+    embeddings: str | Path | None = None,
     given: dict[str, dict] | None = None,
 ) -> dict[str, dict]:
     """The evidence documents of ``sources``: taken from ``given`` where present, else
@@ -135,7 +139,7 @@ def render(
     out_dir: str | Path,
     *,
     quick: bool = True,
-    embeddings: str | None = None,
+    embeddings: str | Path | None = None,
     given: dict[str, dict] | None = None,
 ) -> list[Path]:
     """Draw figure ``module`` into ``out_dir`` from its evidence (:func:`gather_evidence`)."""
@@ -149,7 +153,7 @@ def script_main(module_name: str, argv: Sequence[str] | None = None) -> None:
     --out DIR (default ./repro_out/figures), --quick, --evidence FILE [FILE ...] (evidence
     JSON documents, e.g. the paper_repro cache; sources not given are computed) and, for
     the real-data figures, --embeddings FILE."""
-    module = sys.modules[module_name]
+    module = sys.modules.get(module_name) or importlib.import_module(module_name)
     doc = (module.__doc__ or "").strip().splitlines()
     parser = argparse.ArgumentParser(description=doc[0] if doc else module.NAME)
     parser.add_argument("--out", default="repro_out/figures", help="output folder")
@@ -162,15 +166,15 @@ def script_main(module_name: str, argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         given = load_evidence(args.evidence)
-    except ValueError as exc:
+        paths = render(
+            module,
+            args.out,
+            quick=args.quick,
+            embeddings=getattr(args, "embeddings", None),
+            given=given,
+        )
+    except (OSError, ValueError, TypeError) as exc:  # bad files or input: named, no traceback
         parser.error(str(exc))
-    paths = render(
-        module,
-        args.out,
-        quick=args.quick,
-        embeddings=getattr(args, "embeddings", None),
-        given=given,
-    )
     for path in paths:
         print(path)
 

@@ -279,3 +279,14 @@ def test_fig7_draws_a_planted_document_and_keeps_only_the_shared_rows(tmp_path):
     kept = fig.shared_rows(doc["data"])
     assert [(r["k"], r["phi_deg"]) for r in kept] == [(2, 30.0), (2, 60.0), (3, 30.0), (3, 60.0)]
     _assert_written(fig.draw({"dimension_collapse": doc}, tmp_path), tmp_path, fig.NAME)
+
+
+def test_script_main_names_a_missing_embeddings_file(tmp_path, capsys):
+    with pytest.raises(SystemExit) as err:
+        _style.script_main(
+            "modgap.figures.fig2_real_embeddings",
+            ["--out", str(tmp_path), "--embeddings", str(tmp_path / "nope.npy")],
+        )
+    assert err.value.code == 2
+    assert "nope.npy" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
