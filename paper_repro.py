@@ -3,9 +3,12 @@
 
     python paper_repro.py [--quick] [--out DIR] [--embeddings FILE ...] [--no-cache]
 
-Runs every theorem check (theorems.REGISTRY), prints the verdict table, draws every figure
-(one script per figure under figures/), computes the Table-1-style comparison of post-hoc
-alignment operators on real embeddings, and writes DIR/report.md and DIR/report.json
+Runs every theorem check (theorems.REGISTRY) and every figure-data producer as an evidence
+step (modgap.theorems.evidence), prints the verdict table, draws every figure (one script
+per figure under figures/) from those evidence documents -- so the numbers drawn are the
+ones the verdicts were decided on, and no figure recomputes them -- computes the
+Table-1-style comparison of post-hoc alignment operators on real embeddings, and writes
+DIR/report.md and DIR/report.json
 (default DIR = ./repro_out). Finished steps are cached under DIR/.cache by their
 parameters, so an interrupted run loses no finished step and a rerun reuses them; every
 file is written to a temporary name and renamed. The exit code is non-zero if any step
@@ -18,6 +21,7 @@ lives in verify/ and theorems/.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import platform
@@ -39,17 +43,24 @@ FIGURES = (
 )
 
 
-def _check_step(name: str, quick: bool) -> list[dict]:
-    from modgap.theorems import run_checks
+def _evidence_step(source: str, params: dict) -> dict:
+    """One evidence document (modgap.theorems.evidence.compute): a check's verdicts and
+    figure data, or a figure-data producer's data."""
+    from modgap.theorems.evidence import compute
 
-    return [v.to_dict() for v in run_checks([name], quick=quick)]
+    return compute(source, **params)
 
 
-def _figure_step(module: str, out_dir: str, quick: bool) -> list[str]:
+def _figure_step(module: str, out_dir: str, quick: bool, *, documents: dict) -> list[str]:
+    """Draw one figure from the evidence documents of this run (filled in by main as the
+    evidence steps finish); a document whose step failed is an error, not recomputed."""
     from modgap.figures._style import render
 
     mod = importlib.import_module(f"modgap.figures.{module}")
-    return [str(p) for p in render(mod, out_dir, quick=quick)]
+    missing = [s for s in mod.EVIDENCE if s not in documents]
+    if missing:
+        raise RuntimeError(f"no evidence for {', '.join(missing)} (its evidence step failed)")
+    return [str(p) for p in render(mod, out_dir, quick=quick, given=documents)]
 
 
 def _table_step(path: str | None, label: str) -> dict:
@@ -117,17 +128,38 @@ def alignment_table(table: dict) -> str:
     return "\n".join(lines)
 
 
+#: Evidence documents of the current run by source name, filled in by main() as the
+#: evidence steps finish (computed or cached) and drawn by the figure steps.
+DOCUMENTS: dict[str, dict] = {}
+
+
 def build_steps(args) -> list:
+    """Evidence steps (every theorem check, then every figure-data source), figure steps
+    drawing those documents, alignment-table steps."""
+    from modgap.figures._style import evidence_params
     from modgap.pipeline import Step
     from modgap.theorems import REGISTRY
 
     fig_dir = str(Path(args.out) / "figures")
+    sources = list(REGISTRY)
+    for m in FIGURES:
+        mod = importlib.import_module(f"modgap.figures.{m}")
+        sources += [s for s in mod.EVIDENCE if s not in sources]
     steps = [
-        Step(f"check-{name}", _check_step, {"name": name, "quick": args.quick}, "theorem check")
-        for name in REGISTRY
+        Step(
+            f"evidence-{source}",
+            _evidence_step,
+            {"source": source, "params": evidence_params(source, args.quick)},
+            "theorem check" if source in REGISTRY else "figure data",
+        )
+        for source in sources
     ]
     steps += [
-        Step(f"figure-{m}", _figure_step, {"module": m, "out_dir": fig_dir, "quick": args.quick})
+        Step(
+            f"figure-{m}",
+            functools.partial(_figure_step, documents=DOCUMENTS),
+            {"module": m, "out_dir": fig_dir, "quick": args.quick},
+        )
         for m in FIGURES
     ]
     from modgap.verify.datasets import liang_clip_available
@@ -166,15 +198,24 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     pipe = Pipeline(args.out, use_cache=not args.no_cache)
     steps = build_steps(args)
+    DOCUMENTS.clear()
     for i, step in enumerate(steps, 1):
         print(f"({i}/{len(steps)})", end=" ", file=sys.stderr, flush=True)
-        pipe.run(step)
+        outcome = pipe.run(step)
+        if step.name.startswith("evidence-") and outcome.result:
+            DOCUMENTS[outcome.result["name"]] = outcome.result
 
     verdicts = [
         v
         for o in pipe.outcomes.values()
-        if o.name.startswith("check-") and o.result
-        for v in o.result
+        if o.result
+        for v in (
+            o.result
+            if o.name.startswith("check-")
+            else o.result["verdicts"]
+            if o.name.startswith("evidence-")
+            else []
+        )
     ]
     tables = [o.result for o in pipe.outcomes.values() if o.name.startswith("table-") and o.result]
     figures = [

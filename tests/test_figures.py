@@ -23,7 +23,7 @@ from _evidence import document
 
 import modgap.figures
 from modgap.figures import _style
-from modgap.theorems.evidence import SCHEMA, SOURCES
+from modgap.theorems.evidence import CHECKS, SCHEMA, SOURCES
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_DIR = Path(modgap.figures.__file__).resolve().parent
@@ -290,3 +290,64 @@ def test_script_main_names_a_missing_embeddings_file(tmp_path, capsys):
     assert err.value.code == 2
     assert "nope.npy" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def _repro():
+    spec = importlib.util.spec_from_file_location("paper_repro", ROOT / "paper_repro.py")
+    repro = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(repro)
+    return repro
+
+
+def test_paper_repro_draws_each_figure_from_its_evidence_steps(tmp_path, monkeypatch):
+    import argparse
+    import functools
+
+    from modgap.pipeline import Step
+
+    repro = _repro()
+    names = [
+        s.name
+        for s in repro.build_steps(
+            argparse.Namespace(out=str(tmp_path), quick=True, embeddings=None)
+        )
+    ]
+    evidence_steps = [n for n in names if n.startswith("evidence-")]
+    assert sorted(evidence_steps) == sorted(f"evidence-{s}" for s in SOURCES)
+    assert evidence_steps[: len(CHECKS)] == [f"evidence-{c}" for c in CHECKS]
+    assert [n for n in names if n.startswith("figure-")] == [f"figure-{m}" for m in repro.FIGURES]
+
+    fig_dir = tmp_path / "figures"
+
+    def figure(module):
+        return Step(
+            f"figure-{module}",
+            functools.partial(repro._figure_step, documents=repro.DOCUMENTS),
+            {"module": module, "out_dir": str(fig_dir), "quick": True},
+        )
+
+    def broken():
+        raise RuntimeError("planted failure")
+
+    steps = [
+        Step("evidence-pair_geometry", lambda: document("pair_geometry")),
+        Step("evidence-theorem1", lambda: document("theorem1", quick=True)),
+        Step("evidence-sphere_optima", broken),
+        figure("fig3_pair_geometry"),
+        figure("fig5_bound_convergence"),
+        figure("fig1_cor_constraints"),
+    ]
+    monkeypatch.setattr(repro, "build_steps", lambda args: steps)
+    assert repro.main(["--out", str(tmp_path), "--no-cache"]) == 1  # the planted failure
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert sorted(Path(p).name for p in report["figures"]) == [
+        "fig3_pair_geometry.pdf",
+        "fig3_pair_geometry.png",
+        "fig5_bound_convergence.pdf",
+        "fig5_bound_convergence.png",
+    ]
+    assert (
+        "no evidence for sphere_optima" in report["steps"]["figure-fig1_cor_constraints"]["error"]
+    )
+    # the verdicts of the report are the theorem1 evidence's own
+    assert report["verdicts"] == document("theorem1", quick=True)["verdicts"]
