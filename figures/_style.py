@@ -53,7 +53,7 @@ plt.rcParams.update(
 )
 
 
-def save(fig, out_dir: str | Path, name: str) -> list[Path]:
+def save(fig: Any, out_dir: str | Path, name: str) -> list[Path]:
     """Save ``fig`` as ``name.png`` and ``name.pdf`` in ``out_dir`` atomically; close it."""
     out_dir = Path(out_dir)
     paths = []
@@ -198,7 +198,7 @@ def status_text(converged: bool) -> str:
     return "converged" if converged else "NOT converged"
 
 
-def sphere_axes(ax) -> None:
+def sphere_axes(ax: Any) -> None:
     """A light wireframe unit sphere, equal aspect, no axes (every sphere view)."""
     u, v = np.mgrid[0 : 2 * np.pi : 40j, 0 : np.pi : 20j]
     ax.plot_wireframe(np.cos(u) * np.sin(v), np.sin(u) * np.sin(v), np.cos(v), color="0.88", lw=0.3)
@@ -208,7 +208,7 @@ def sphere_axes(ax) -> None:
     ax.set_axis_off()
 
 
-def draw_pairs(ax, X, Y) -> None:
+def draw_pairs(ax: Any, X: Any, Y: Any) -> None:
     """Image points (blue), text points (red) and a grey segment per pair, on a 3-D axis."""
     X, Y = np.asarray(X), np.asarray(Y)
     for x, y in zip(X, Y, strict=True):
@@ -218,12 +218,12 @@ def draw_pairs(ax, X, Y) -> None:
     ax.scatter(*Y.T, s=3, color=TEXT_COLOR, zorder=4, label="text y_i", **kw)
 
 
-def curve(ax, points, **kwargs) -> None:
+def curve(ax: Any, points: Any, **kwargs: Any) -> None:
     """A 3-D polyline through ``points`` (rows)."""
     ax.plot(*np.asarray(points).T, **kwargs)
 
 
-def density_panel(ax, densities: dict[str, dict], title: str) -> None:
+def density_panel(ax: Any, densities: dict[str, dict], title: str) -> None:
     """Step densities of the paired, image-image and text-text cosines (Figs. 2 and 3)."""
     for key, color, label in (
         ("paired", "k", "paired x_i.y_i"),
@@ -241,20 +241,20 @@ def density_panel(ax, densities: dict[str, dict], title: str) -> None:
 PHI_LABEL = "phi between the hyperplanes (deg)"
 
 
-def phi_axis(ax, label: str = PHI_LABEL) -> None:
+def phi_axis(ax: Any, label: str = PHI_LABEL) -> None:
     """x axis for phi in degrees: [0, 90], ticks every 15 degrees."""
     ax.set_xlim(0, 90)
     ax.set_xticks(np.arange(0, 91, 15))
     ax.set_xlabel(label)
 
 
-def paper_line(ax, label: str = "paper: gap = phi") -> None:
+def paper_line(ax: Any, label: str = "paper: gap = phi") -> None:
     """The paper's prediction y = phi (degrees), a thin black line over phi in [0, 90]."""
     ax.plot([0.0, 90.0], [0.0, 90.0], color="k", lw=0.8, label=label)
     phi_axis(ax)
 
 
-def legend_below(ax, ncol: int = 1) -> None:
+def legend_below(ax: Any, ncol: int = 1) -> None:
     """A compact legend under the axes (keeps the data area free at column width)."""
     ax.legend(
         frameon=False,
