@@ -63,10 +63,7 @@ def _assert_written(paths, out: Path, name: str) -> None:
 
 
 def test_the_figure_list_is_paper_repros():
-    spec = importlib.util.spec_from_file_location("paper_repro", ROOT / "paper_repro.py")
-    repro = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(repro)
-    assert sorted(repro.FIGURES) == MODULES and len(MODULES) == 8
+    assert sorted(_repro().FIGURES) == MODULES and len(MODULES) == 8
 
 
 @pytest.mark.parametrize("name", MODULES)
