@@ -21,13 +21,13 @@ lives in verify/ and theorems/.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -43,30 +43,29 @@ FIGURES = (
 )
 
 
-def _evidence_step(name: str, quick: bool | None = None, path: str | None = None) -> dict:
+def _evidence_step(source: str, params: dict) -> dict:
+    """One evidence document (modgap.theorems.evidence.compute): a check's verdicts and
+    figure data, or a figure-data producer's data."""
     from modgap.theorems.evidence import compute
 
-    params: dict[str, Any] = {}
-    if quick is not None:
-        params["quick"] = quick
-    if path is not None:
-        params["path"] = path
-    return compute(name, **params)
+    return compute(source, **params)
 
 
-#: Figure-data sources that take no settings.
-_NO_SETTINGS = ("pair_geometry", "real_embeddings")
+def _figure_step(module: str, out_dir: str, quick: bool, *, documents: dict) -> list[str]:
+    """Draw one figure from the evidence documents of this run (filled in by main as the
+    evidence steps finish); a document whose step failed is an error, not recomputed."""
+    from modgap.figures._style import render
 
-
-def _source_params(source: str, quick: bool) -> dict[str, Any]:
-    """The step parameters of evidence source ``source`` in this run (real embeddings: the
-    default set, CLIP features when present beside the checkout, else the bundled demo)."""
-    return {"name": source} if source in _NO_SETTINGS else {"name": source, "quick": quick}
+    mod = importlib.import_module(f"modgap.figures.{module}")
+    missing = [s for s in mod.EVIDENCE if s not in documents]
+    if missing:
+        raise RuntimeError(f"no evidence for {', '.join(missing)} (its evidence step failed)")
+    return [str(p) for p in render(mod, out_dir, quick=quick, given=documents)]
 
 
 def _table_step(path: str | None, label: str) -> dict:
-    from modgap.figures._data import real_embeddings
     from modgap.verify.alignment_comparison import compare_alignments
+    from modgap.verify.datasets import real_embeddings
 
     X, Y, source = real_embeddings(path)
     return {"label": label, "source": source, "rows": compare_alignments(X, Y)}
@@ -92,36 +91,41 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build_steps(args) -> list:
-    """Evidence steps (every check, then the figure-data sources the figures name), figure
-    steps (each draws from the evidence steps it names) and alignment-table steps."""
-    from modgap.pipeline import Step
-    from modgap.theorems.evidence import CHECKS
+#: Evidence documents of the current run by source name, filled in by main() as the
+#: evidence steps finish (computed or cached) and drawn by the figure steps.
+DOCUMENTS: dict[str, dict] = {}
 
-    quick = args.quick
-    steps = [
-        Step(f"evidence-{n}", _evidence_step, {"name": n, "quick": quick}, "check") for n in CHECKS
-    ]
+
+def build_steps(args) -> list:
+    """Evidence steps (every theorem check, then every figure-data source), figure steps
+    drawing those documents, alignment-table steps."""
+    from modgap.figures._style import evidence_params
+    from modgap.pipeline import Step
+    from modgap.theorems import REGISTRY
+
     fig_dir = str(Path(args.out) / "figures")
-    needed: list[str] = []
+    sources = list(REGISTRY)
     for m in FIGURES:
-        for src in getattr(importlib.import_module(f"modgap.figures.{m}"), "EVIDENCE", ()):
-            if src not in CHECKS and src not in needed:
-                needed.append(src)
-    steps += [
-        Step(f"evidence-{src}", _evidence_step, _source_params(src, quick), "figure data")
-        for src in needed
+        mod = importlib.import_module(f"modgap.figures.{m}")
+        sources += [s for s in mod.EVIDENCE if s not in sources]
+    steps = [
+        Step(
+            f"evidence-{source}",
+            _evidence_step,
+            {"source": source, "params": evidence_params(source, args.quick)},
+            "theorem check" if source in REGISTRY else "figure data",
+        )
+        for source in sources
     ]
     steps += [
         Step(
             f"figure-{m}",
-            _figure_step,
-            {"module": m, "out_dir": fig_dir},
-            "figure (drawn from cached evidence)",
+            functools.partial(_figure_step, documents=DOCUMENTS),
+            {"module": m, "out_dir": fig_dir, "quick": args.quick},
         )
         for m in FIGURES
     ]
-    from modgap.figures._data import liang_clip_available
+    from modgap.verify.datasets import liang_clip_available
 
     if args.embeddings:
         sources = list(args.embeddings)
@@ -143,19 +147,6 @@ def build_steps(args) -> list:
         )
     )
     return steps
-
-
-#: Evidence documents of the finished evidence steps of this run, by source name (the figure
-#: steps read them from here; set by :func:`main`).
-_EVIDENCE: dict[str, dict] = {}
-
-
-def _figure_step(module: str, out_dir: str) -> list[str]:
-    mod = importlib.import_module(f"modgap.figures.{module}")
-    missing = [s for s in mod.EVIDENCE if s not in _EVIDENCE]
-    if missing:
-        raise RuntimeError(f"{module}: evidence {missing} was not produced in this run")
-    return [str(p) for p in mod.draw({s: _EVIDENCE[s] for s in mod.EVIDENCE}, out_dir)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,12 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"paper_repro: error: {exc}", file=sys.stderr)
         return 2
     steps = build_steps(args)
-    _EVIDENCE.clear()
+    DOCUMENTS.clear()
     for i, step in enumerate(steps, 1):
         print(f"({i}/{len(steps)})", end=" ", file=sys.stderr, flush=True)
         outcome = pipe.run(step)
         if step.name.startswith("evidence-") and outcome.result is not None:
-            _EVIDENCE[step.name.removeprefix("evidence-")] = outcome.result
+            DOCUMENTS[outcome.result["name"]] = outcome.result
 
     entries: list[dict] = []
     modules: dict[str, dict] = {}

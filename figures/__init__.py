@@ -1,5 +1,8 @@
-"""One script per figure (presentation only: every number comes from verify/ or theorems/).
+"""One script per figure, drawn only from cached evidence (presentation only).
 
-Each module defines ``make(out_dir, quick=True, **options) -> list[Path]`` and runs alone
-as ``python -m figures.<name> --out DIR [--quick]`` (or ``python figures/<name>.py``).
+Each module defines ``NAME``, ``EVIDENCE`` (the evidence sources of
+:mod:`modgap.theorems.evidence` it draws) and ``draw(evidence, out_dir) -> list[Path]``;
+it never calls a solver, a trainer or a quadrature. Each runs alone as
+``python -m modgap.figures.<name> --out DIR [--quick] [--evidence FILE ...]``
+(:func:`modgap.figures._style.script_main`). Paper: Yi, Douady & Chen, arXiv 2510.03268.
 """

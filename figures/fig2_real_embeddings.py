@@ -4,7 +4,9 @@ As in Yi, Douady & Chen (arXiv 2510.03268), Fig. 2 (CLIP on MSCOCO): (a) densiti
 paired, image-image and text-text cosine similarities; (b) a joint 2-D PCA map of both
 modalities; (c) the singular-value spectrum of each modality's covariance, with its (near)
 zero tail; (d) the principal angles between the two modalities' 99%-variance subspaces.
-Numbers come from verify.similarity and verify.metrics.
+Drawn from the evidence source ``real_embeddings``
+(modgap.theorems.illustrations.real_embeddings: the Liang et al. 2022 CLIP features when
+present, else the bundled demo, or --embeddings FILE). This module only draws.
 """
 
 from __future__ import annotations
@@ -14,71 +16,59 @@ from pathlib import Path
 import numpy as np
 
 from modgap.figures import _style
-from modgap.figures._data import real_embeddings
-from modgap.verify.metrics import centre_angle, modality_principal_angles, singular_value_spectrum
-from modgap.verify.similarity import cosine_distributions, joint_pca_map
 
 NAME = "fig2_real_embeddings"
+EVIDENCE: tuple[str, ...] = ("real_embeddings",)
+
+#: Spectrum values below this fraction of the largest are exact zeros (rank limit) and are
+#: not drawn on the log axis.
+ZERO_FRACTION = 1e-14
 
 
-def density_panel(ax, X, Y, title: str) -> None:
-    """Histogram densities of the three cosine distributions (shared by the SSP figure)."""
-    dist = cosine_distributions(X, Y)
-    bins = np.linspace(-1, 1, 81)
-    for key, color, label in (
-        ("paired", "k", "paired x_i.y_i"),
-        ("image_image", _style.IMAGE_COLOR, "image-image"),
-        ("text_text", _style.TEXT_COLOR, "text-text"),
-    ):
-        ax.hist(dist[key], bins=bins, density=True, histtype="step", color=color, label=label)
-    ax.set_xlabel("cosine similarity")
-    ax.set_ylabel("density")
-    ax.set_title(title)
-    ax.legend(frameon=False)
-
-
-def make(out_dir: str | Path, quick: bool = True, embeddings: str | None = None):
-    """Draw the four panels for ``embeddings`` (default: see figures._data)."""
+def draw(evidence: dict[str, dict], out_dir: str | Path) -> list[Path]:
+    """Draw the four panels from ``evidence["real_embeddings"]``."""
     import matplotlib.pyplot as plt
 
-    X, Y, label = real_embeddings(embeddings)
+    d = evidence["real_embeddings"]["data"]
+    n, dim = d["n"], d["d"]
     fig, axes = plt.subplots(2, 2, figsize=(_style.PAGE_WIDTH, 5.0))
-    dtheta = centre_angle(X, Y)
-    gap = "undefined" if dtheta is None else f"{np.rad2deg(dtheta):.1f} deg"
-    density_panel(axes[0, 0], X, Y, f"(a) cosine similarities; centre angle {gap}")
+    angle = d["observables"]["centre_angle"]
+    gap = "undefined" if angle is None else f"{_style.deg(angle):.1f} deg"
+    _style.density_panel(axes[0, 0], d["densities"], f"(a) cosine similarities; centre angle {gap}")
 
-    px, py, explained = joint_pca_map(X, Y)
-    ax = axes[0, 1]
-    ax.scatter(*px.T, s=3, alpha=0.5, color=_style.IMAGE_COLOR, label="image")
-    ax.scatter(*py.T, s=3, alpha=0.5, color=_style.TEXT_COLOR, label="text")
-    ax.set_xlabel(f"PC 1 ({100 * explained[0]:.0f}% of variance)")
-    ax.set_ylabel(f"PC 2 ({100 * explained[1]:.0f}% of variance)")
-    ax.set_title("(b) joint PCA of both modalities")
+    ax, pca = axes[0, 1], d["pca"]
+    ax.scatter(*np.asarray(pca["image"]).T, s=3, alpha=0.5, color=_style.IMAGE_COLOR, label="image")
+    ax.scatter(*np.asarray(pca["text"]).T, s=3, alpha=0.5, color=_style.TEXT_COLOR, label="text")
+    ax.set_xlabel(f"PC 1 ({100 * pca['explained'][0]:.0f}% of variance)")
+    ax.set_ylabel(f"PC 2 ({100 * pca['explained'][1]:.0f}% of variance)")
+    shown = "" if pca["rows_drawn"] == n else f" ({pca['rows_drawn']} of {n} rows drawn)"
+    ax.set_title(f"(b) joint PCA of both modalities{shown}")
     ax.legend(frameon=False, markerscale=3)
 
     ax = axes[1, 0]
-    for Z, color, name in ((X, _style.IMAGE_COLOR, "image"), (Y, _style.TEXT_COLOR, "text")):
-        s = singular_value_spectrum(Z)
-        keep = s > 1e-14 * s[0]  # exact zeros (rank limit) are not drawn on a log axis
-        ax.semilogy(np.arange(1, s.size + 1)[keep], s[keep], color=color, label=name)
-    if X.shape[0] - 1 < X.shape[1]:
-        ax.axvline(X.shape[0] - 1, color="0.5", ls="--", lw=0.8, label="rank limit n - 1")
+    for key, color in (("image", _style.IMAGE_COLOR), ("text", _style.TEXT_COLOR)):
+        s = np.asarray(d["spectra"][key])
+        keep = s > ZERO_FRACTION * s[0]
+        ax.semilogy(np.arange(1, s.size + 1)[keep], s[keep], color=color, label=key)
+    if n - 1 < dim:
+        ax.axvline(n - 1, color="0.5", ls="--", lw=0.8, label="rank limit n - 1")
     ax.set_xlabel("index i")
     ax.set_ylabel("singular value of covariance")
-    ax.set_title(f"(c) spectrum (n = {X.shape[0]}, d = {X.shape[1]})")
+    ax.set_title(f"(c) spectrum (n = {n}, d = {dim})")
     ax.legend(frameon=False)
 
     ax = axes[1, 1]
-    theta = np.rad2deg(modality_principal_angles(X, Y, threshold=0.99))
+    theta = np.degrees(d["principal_angles"])
     ax.plot(np.arange(1, theta.size + 1), theta, ".", ms=2, color="k")
     ax.set_xlabel("index i (ascending)")
     ax.set_ylabel("principal angle (deg)")
     ax.set_ylim(0, 90)
-    ax.set_title(f"(d) principal angles, 99% subspaces; smallest {theta[0]:.1f} deg")
-    fig.suptitle(label)
+    pct = 100 * d["principal_angles_threshold"]
+    ax.set_title(f"(d) principal angles, {pct:.0f}% subspaces; smallest {theta[0]:.1f} deg")
+    fig.suptitle(d["label"])
     fig.tight_layout()
     return _style.save(fig, out_dir, NAME)
 
 
 if __name__ == "__main__":
-    _style.script_main(make, __doc__)
+    _style.script_main(__name__)

@@ -2,39 +2,38 @@
 
 As in Yi, Douady & Chen (arXiv 2510.03268), Fig. 3: densities of paired, image-image and
 text-text cosines for the original embeddings and after SSP (appendix algorithm: 99%
-variance bases, shared directions with cosine > 1 - 1e-3; verify.alignment). The title
-reports the shared-space dimension found and the centre angle before/after.
+variance bases, shared directions with cosine > 1 - 1e-3; verify.alignment). The titles
+report the shared-space dimension found and the centre angle before/after. Drawn from the
+evidence source ``real_embeddings`` (modgap.theorems.illustrations.real_embeddings). This
+module only draws.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from modgap.figures import _style
-from modgap.figures._data import real_embeddings
-from modgap.figures.fig2_real_embeddings import density_panel
-from modgap.verify.alignment import SharedSpaceProjection
-from modgap.verify.metrics import centre_angle
 
 NAME = "fig3_ssp_before_after"
+EVIDENCE: tuple[str, ...] = ("real_embeddings",)
 
 
-def _angle(X, Y) -> str:
-    theta = centre_angle(X, Y)
-    return "undefined" if theta is None else f"{np.rad2deg(theta):.1f} deg"
+def _angle(obs: dict) -> str:
+    angle = obs["centre_angle"]
+    return "undefined" if angle is None else f"{_style.deg(angle):.1f} deg"
 
 
-def make(out_dir: str | Path, quick: bool = True, embeddings: str | None = None):
-    """Draw before/after SSP densities for ``embeddings`` (default: see figures._data)."""
+def draw(evidence: dict[str, dict], out_dir: str | Path) -> list[Path]:
+    """Draw before/after SSP densities from ``evidence["real_embeddings"]``."""
     import matplotlib.pyplot as plt
 
-    X, Y, label = real_embeddings(embeddings)
-    ssp = SharedSpaceProjection().fit(X, Y)
+    d = evidence["real_embeddings"]["data"]
+    ssp = d["ssp"]
     fig, axes = plt.subplots(1, 2, figsize=(_style.PAGE_WIDTH, 2.4), sharex=True)
-    density_panel(axes[0], X, Y, f"original: centre angle {_angle(X, Y)}")
-    if ssp.d_overlap_ == 0:
+    _style.density_panel(
+        axes[0], d["densities"], f"original: centre angle {_angle(d['observables'])}"
+    )
+    if ssp["d_overlap"] == 0:
         axes[1].text(
             0.5,
             0.5,
@@ -43,17 +42,16 @@ def make(out_dir: str | Path, quick: bool = True, embeddings: str | None = None)
             transform=axes[1].transAxes,
         )
     else:
-        Xs, Ys = ssp.transform(X, Y)
-        density_panel(
+        _style.density_panel(
             axes[1],
-            Xs,
-            Ys,
-            f"after SSP (d_overlap = {ssp.d_overlap_}): centre angle {_angle(Xs, Ys)}",
+            ssp["densities"],
+            f"after SSP (d_overlap = {ssp['d_overlap']}): centre angle "
+            f"{_angle(ssp['observables'])}",
         )
-    fig.suptitle(label)
+    fig.suptitle(d["label"])
     fig.tight_layout()
     return _style.save(fig, out_dir, NAME)
 
 
 if __name__ == "__main__":
-    _style.script_main(make, __doc__)
+    _style.script_main(__name__)

@@ -2,17 +2,17 @@
 against the imposed angle phi.
 
 Yi, Douady & Chen (arXiv 2510.03268), Theorem 3: "dimension collapse is the origin of the
-gap", the centre angle Delta_theta converging to the angle phi between the subspaces. Rows
-come from theorems.dimension_collapse.sweep (towers trained with InfoNCE, outputs confined to
-k-dim subspaces A, B of R^h with principal angles (0, ..., 0, phi), the "shared"
-configuration; k = h - 1 is the paper's pair of hyperplanes) and the unconstrained control
-from modgap.theorems.dimension_collapse.control, with the settings of that module's run()
-(QUICK_SETTINGS / FULL_SETTINGS). Panels: (a) the centre angle where the centre is defined
+gap", the centre angle Delta_theta converging to the angle phi between the subspaces. Drawn
+from the evidence of the dimension-collapse check itself (``dimension_collapse``: the very
+rows its verdicts were decided on): the "shared" rows (towers trained with InfoNCE, outputs
+confined to k-dim subspaces A, B of R^h with principal angles (0, ..., 0, phi); k = h - 1
+is the paper's pair of hyperplanes) at the check's main sample size, and the unconstrained
+control. Panels: (a) the centre angle where the centre is defined
 (both means longer than the sampling floor 3 / sqrt(N)), and otherwise the raw angle between
 the means, marked as such; (b) pair angles, maximum and mean; (c) centroid distance after
 training and at initialisation; (d) mean |P_C x_i - P_C y_i| and mean height out of C.
 Lines y = phi: the paper's prediction. The title counts the runs whose training reached a
-loss plateau (theorems.dimension_collapse's convergence criterion).
+loss plateau (theorems.dimension_collapse's convergence criterion). This module only draws.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from modgap.figures import _style
-from modgap.figures.fig4_gap_vs_phi import paper_line, phi_axis
-from modgap.theorems import dimension_collapse as dc
+from modgap.figures._style import paper_line, phi_axis
 
 NAME = "fig7_dimension_collapse"
+EVIDENCE: tuple[str, ...] = ("dimension_collapse",)
 PHI_LABEL_K = "imposed phi (deg)"
 K_COLORS = ("#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
@@ -58,15 +58,19 @@ def _series(ax, rows, key, marker, color, ls="-", label=None, filled=True) -> No
     )
 
 
-def make(out_dir: str | Path, quick: bool = True):
-    """Train and draw (quick: dimension_collapse.QUICK_SETTINGS, < 20 s; full:
-    FULL_SETTINGS, ~1.5 min on one thread)."""
+def shared_rows(data: dict) -> list[dict]:
+    """The rows Fig. 7 draws: configuration "shared" at the check's main sample size."""
+    n = data["settings"]["n"]
+    return [r for r in data["rows"] if r["config"] == "shared" and r["n"] == n]
+
+
+def draw(evidence: dict[str, dict], out_dir: str | Path) -> list[Path]:
+    """Draw the four panels from ``evidence["dimension_collapse"]["data"]``."""
     import matplotlib.pyplot as plt
 
-    s = dc.QUICK_SETTINGS if quick else dc.FULL_SETTINGS
-    phis = np.deg2rad(s["phis_deg"])
-    rows = dc.sweep(s["ks"], phis, h=s["h"], n=s["n"], settings=s)
-    ctrl = dc.control(h=s["h"], n=s["n"], settings=s)
+    data = evidence["dimension_collapse"]["data"]
+    s, ctrl = data["settings"], data["control"]
+    rows = shared_rows(data)
     by_k = {k: [r for r in rows if r["k"] == k] for k in s["ks"]}
     n_conv = sum(bool(r["converged"]) for r in [*rows, ctrl])
 
@@ -128,4 +132,4 @@ def make(out_dir: str | Path, quick: bool = True):
 
 
 if __name__ == "__main__":
-    _style.script_main(make, __doc__)
+    _style.script_main(__name__)

@@ -21,6 +21,9 @@
    project as ``(2, n, d)`` float32 ``.npy`` arrays (``[0]`` first modality, ``[1]`` text).
    They are read from ``root`` (default: ``$MODGAP_LIANG2022_DIR`` or
    ``../shared/data/liang2022`` next to the project); nothing is ever downloaded.
+
+3. :func:`real_embeddings` -- the paired embeddings the real-data figures and tables use:
+   an explicit file, else the Liang et al. CLIP features when present, else the demo.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ __all__ = [
     "load_demo",
     "load_liang2022",
     "liang2022_root",
+    "liang_clip_available",
+    "real_embeddings",
 ]
 
 DEMO_PACKAGE = "modgap.verify"
@@ -155,3 +160,39 @@ def load_liang2022(
     X = as_unit_rows(arr[0], f"{path.name}[0]", normalize=normalize)
     Y = as_unit_rows(arr[1], f"{path.name}[1]", normalize=normalize)
     return X, Y
+
+
+def liang_clip_available(root: str | os.PathLike | None = None) -> bool:
+    """True when the Liang et al. (2022) CLIP features ``features_clip.npy`` are present in
+    :func:`liang2022_root` (``root``, ``$MODGAP_LIANG2022_DIR`` or ../shared/data/liang2022)."""
+    return (liang2022_root(root) / "features_clip.npy").is_file()
+
+
+def real_embeddings(
+    path: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(X, Y, label): unit-row float64 image and text embeddings and a provenance label.
+
+    Order of preference for ``path`` None: the Liang et al. (2022) CLIP features (500
+    MSCOCO pairs, :func:`load_liang2022`) when :func:`liang_clip_available`, else the
+    bundled demo (:func:`load_demo`). ``path`` "demo" forces the demo; any other value is
+    a file read by :func:`modgap.verify.embeddings_io.load_paired_embeddings` (image rows
+    repeated per caption when the file has a pair index). Rows are normalised explicitly
+    (the CLIP file is off unit norm by up to 6e-4). Nothing is downloaded.
+    """
+    if isinstance(path, str) and path == "demo":
+        X, Y, meta = load_demo()
+        label = f"bundled demo ({meta.get('dataset', 'demo')})"
+    elif path is not None:
+        from .embeddings_io import load_paired_embeddings
+
+        pe = load_paired_embeddings(path)
+        X, Y, label = pe.paired_images(), pe.texts, Path(path).name
+    elif liang_clip_available():
+        X, Y = load_liang2022("clip")
+        label = "CLIP (Liang et al. 2022, 500 MSCOCO pairs)"
+    else:
+        return real_embeddings("demo")
+    X = as_unit_rows(np.asarray(X, dtype=np.float64), "X", normalize=True)
+    Y = as_unit_rows(np.asarray(Y, dtype=np.float64), "Y", normalize=True)
+    return X, Y, label

@@ -29,6 +29,7 @@ __all__ = [
     "SubspaceFrame",
     "subspace_frame",
     "planted_pairs",
+    "planted_pair",
     "SubspaceOptimum",
     "subspace_optimum",
     "shared_space_measurements",
@@ -118,6 +119,27 @@ def planted_pairs(
     P = W[:, :c] @ frame.QC.T
     S = W[:, c:]
     return {"X": P + S @ frame.U.T, "Y": P + S @ frame.V.T, "P": P, "S": S}
+
+
+def planted_pair(frame: SubspaceFrame, s: float) -> dict[str, np.ndarray]:
+    """One planted pair of Corollary 2 with height ``s``: x = p + s a, y = p + s b.
+
+    p = sqrt(1 - s^2) q_1 with q_1 the first basis vector of C, a = U[:, 0], b = V[:, 0]
+    (the first principal pair, a . b = cos theta_1); |x| = |y| = 1 and
+    x . y = 1 - s^2 (1 - cos theta_1) (docs/theory.md §3, Corollary 2). ``s`` in [0, 1]; the
+    frame needs dim C >= 1 and one non-zero principal angle. Returns dict x, y, p, a, b.
+    """
+    s = float(s)
+    if not (np.isfinite(s) and 0.0 <= s <= 1.0):
+        raise ValueError(f"s must be a height in [0, 1], got {s!r}")
+    if frame.QC.shape[1] == 0 or frame.U.shape[1] == 0:
+        raise ValueError(
+            "the frame needs a shared space C (dim >= 1) and a non-zero principal angle, got "
+            f"dim C = {frame.QC.shape[1]} and {frame.U.shape[1]} non-zero angles"
+        )
+    p = np.sqrt(1.0 - s**2) * frame.QC[:, 0]
+    a, b = frame.U[:, 0], frame.V[:, 0]
+    return {"x": p + s * a, "y": p + s * b, "p": p, "a": a, "b": b}
 
 
 @dataclass(frozen=True)

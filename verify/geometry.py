@@ -40,6 +40,8 @@ __all__ = [
     "projector",
     "project_onto_subspace",
     "project_onto_cap",
+    "great_circle",
+    "cap_boundary",
 ]
 
 
@@ -275,3 +277,35 @@ def project_onto_cap(X, c, alpha: float) -> np.ndarray:
         u = tang / norms[:, None]
         out[outside] = cos_a * c[None, :] + np.sin(alpha) * u
     return out[0] if single else out
+
+
+def great_circle(Q, n: int = 200) -> np.ndarray:
+    """``n`` points of the great circle of the plane span(Q) (Q: h x 2, orthonormal).
+
+    Points ``cos(t) q_1 + sin(t) q_2`` for ``t = linspace(0, 2 pi, n)`` (the first point is
+    repeated at the end, closing the curve); shape (n, h). Used to draw the hyperplanes A,
+    B of the subspace constraint on S^2 (docs/theory.md §2; seed paper Figs. 1 and 3).
+    """
+    Q = check_orthonormal(Q, "Q")
+    if Q.shape[1] != 2:
+        raise ValueError(f"Q must span a plane (h x 2), got shape {Q.shape}")
+    n = check_int_in_range(n, "n", 2, 10**7)
+    t = np.linspace(0.0, 2.0 * np.pi, n)
+    return np.outer(np.cos(t), Q[:, 0]) + np.outer(np.sin(t), Q[:, 1])
+
+
+def cap_boundary(c, alpha: float, n: int = 200) -> np.ndarray:
+    """``n`` points of the boundary circle {x in S^2: x . c = cos alpha} of a cap (h = 3).
+
+    The great circle orthogonal to the unit vector c (:func:`great_circle` of
+    :func:`orthogonal_complement`), each point moved onto the cap by
+    :func:`project_onto_cap`: x' = cos(alpha) c + sin(alpha) u. alpha in [0, pi/2).
+    The cone constraint of docs/theory.md §2 (seed paper Fig. 1); shape (n, 3).
+    """
+    c = as_array(c, "c", ndim=1)
+    if c.size != 3:
+        raise ValueError(f"c must be a unit vector of R^3, got {c.size} entries")
+    alpha = check_angle(alpha, "alpha", high=np.pi)
+    if not alpha < 0.5 * np.pi:
+        raise ValueError(f"alpha must be below pi/2 (a proper cap), got {alpha}")
+    return project_onto_cap(great_circle(orthogonal_complement(c[:, None]), n), c, alpha)

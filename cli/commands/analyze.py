@@ -271,9 +271,9 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, rep)
         print(f"\nwrote {args.json}")
     if args.plots:
-        from modgap.figures.fig2_real_embeddings import make
+        from modgap.figures import _style, fig2_real_embeddings
 
-        paths = make(args.plots, quick=True, embeddings=args.file)
+        paths = _style.render(fig2_real_embeddings, args.plots, embeddings=args.file)
         print("wrote " + ", ".join(str(p) for p in paths))
     sys.stdout.flush()
     return 0
