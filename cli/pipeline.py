@@ -92,12 +92,13 @@ def _library_versions() -> dict[str, str]:
 
 
 def _shared_data_files() -> list[Path]:
-    """The real-data files read when present (figures._data.LIANG_DIR)."""
-    from modgap.figures._data import LIANG_DIR
+    """The real-data files read when present (modgap.verify.datasets.liang2022_root())."""
+    from modgap.verify.datasets import liang2022_root
 
-    if not LIANG_DIR.is_dir():
+    root = liang2022_root()
+    if not root.is_dir():
         return []
-    return sorted(p for p in LIANG_DIR.iterdir() if p.is_file())
+    return sorted(p for p in root.iterdir() if p.is_file())
 
 
 @functools.lru_cache(maxsize=1)

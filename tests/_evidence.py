@@ -1,12 +1,10 @@
 """Evidence documents computed once per test session (quick settings), shared by the tests
-of the figures and of the figure-data producers.
+of the theorem checks, of the figures and of the figure-data producers.
 
 ``document(name, **params)`` returns a deep copy of ``modgap.theorems.evidence.compute(name,
-**params)``, computed on first use only (the producers are the slow part of these tests).
-The one known break of the restructure in progress (theorems/dimension_collapse.py still
-calling ``centre_angle(..., tol=...)``, whose signature changed) turns into an xfail naming
-it, so that this suite reports it instead of hiding or failing on it; any other error is
-raised.
+**params)``, computed on first use only (the producers are the slow part of these tests);
+``quick_verdicts(name)`` the verdicts of a check's quick evidence, rebuilt with
+``Verdict.from_dict`` exactly as ``paper_repro.py`` rebuilds them from its cache.
 """
 
 from __future__ import annotations
@@ -15,12 +13,8 @@ import copy
 import json
 from typing import Any
 
-import pytest
-
-from modgap.theorems.evidence import compute
-
-KNOWN_BREAK = "centre_angle() got an unexpected keyword argument 'tol'"
-
+from modgap.theorems.evidence import compute, verdicts
+from modgap.theorems.verdict import Verdict
 
 _CACHE: dict[tuple[str, str], dict[str, Any] | Exception] = {}
 
@@ -36,7 +30,10 @@ def document(name: str, **params: Any) -> dict[str, Any]:
             _CACHE[key] = exc
     doc = _CACHE[key]
     if isinstance(doc, Exception):
-        if isinstance(doc, TypeError) and KNOWN_BREAK in str(doc):
-            pytest.xfail(f"evidence source {name!r} is broken upstream: {doc}")
         raise doc
     return copy.deepcopy(doc)
+
+
+def quick_verdicts(name: str) -> list[Verdict]:
+    """The verdicts of check ``name`` at its quick settings, from the session's evidence."""
+    return verdicts(document(name, quick=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _evidence import quick_verdicts as session_verdicts
 
 from modgap.theorems import dimension_collapse as dc
 from modgap.theorems.verdict import Status, Verdict
@@ -12,7 +13,7 @@ from modgap.verify.geometry import principal_vectors, shared_space
 
 @pytest.fixture(scope="module")
 def quick_verdicts() -> list[Verdict]:
-    return dc.run(quick=True)
+    return session_verdicts("dimension_collapse")  # the session evidence, shared with figures
 
 
 def test_run_quick_returns_verdicts_in_the_shared_schema(quick_verdicts):

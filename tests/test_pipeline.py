@@ -119,7 +119,7 @@ def test_fingerprint_covers_every_package_file_and_library_versions(monkeypatch)
         "modgap.commands/align.py",
         "modgap.verify/data/demo_embeddings.npz",
         "modgap.theorems/theorem1.py",
-        "modgap.figures/_data.py",
+        "modgap.figures/_style.py",
     ):
         assert must in labels or must.replace("modgap.commands/", "modgap/commands/") in labels
     before = code_fingerprint()

@@ -13,6 +13,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
+from _evidence import quick_verdicts
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,7 +30,7 @@ def symbolic() -> dict:
 
 @pytest.fixture(scope="module")
 def verdicts():
-    return T1.check(quick=True)
+    return quick_verdicts("theorem1")  # the session's evidence, shared with the figures
 
 
 def _bound_mp(h: int, tau: float) -> mp.mpf:

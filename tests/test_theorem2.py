@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 import pytest
+from _evidence import quick_verdicts
 from _finite_n_controls import assert_finite_n_controls_refuted
 from hypothesis import given
 from hypothesis import strategies as st
@@ -54,7 +55,7 @@ def _circle(n, h, c, alpha, plane=(1, 2)):
 
 @pytest.fixture(scope="module")
 def verdicts():
-    return T2.check(quick=True)
+    return quick_verdicts("theorem2")  # the session's evidence, shared with the figures
 
 
 def test_statement_derivations_hold() -> None:

@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 import pytest
+from _evidence import quick_verdicts
 from _finite_n_controls import assert_finite_n_controls_refuted
 from hypothesis import given
 from hypothesis import strategies as st
@@ -67,7 +68,7 @@ phis = st.floats(0.05, math.pi / 2 - 0.05)
 
 @pytest.fixture(scope="module")
 def verdicts():
-    return T3.check(quick=True)
+    return quick_verdicts("theorem3")  # the session's evidence, shared with the figures
 
 
 def test_statement_derivations_hold() -> None:
