@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,7 +80,7 @@ CHUNK_ROWS = 16_384
 UNIFORMITY_ROWS = 5000
 SEPARABILITY_ROWS = 10_000
 #: Retrieval queries per direction in a streamed analysis (standard error <= 0.5/sqrt(N)).
-STREAM_MAX_QUERIES = 1000
+STREAM_MAX_QUERIES = 500
 KS = (1, 5, 10)
 
 
@@ -103,9 +104,10 @@ class _NpyPart:
             self._fd = os.open(self.path, os.O_RDONLY)
         return self._fd
 
-    def read(self, lo: int, hi: int) -> np.ndarray:
+    def read(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         row = self.d * self.dtype.itemsize
-        out = np.empty((hi - lo, self.d), dtype=self.dtype)
+        if out is None:
+            out = np.empty((hi - lo, self.d), dtype=self.dtype)
         buf = memoryview(out.reshape(-1).view(np.uint8))
         pos, done, total = self.offset + lo * row, 0, (hi - lo) * row
         fd = self._file()
@@ -148,7 +150,7 @@ class _ZarrPart:
             self._arr = zarr.open_array(self.path, mode="r")
         return self._arr
 
-    def read(self, lo: int, hi: int) -> np.ndarray:
+    def read(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
         a = self._array()
         out = a[self.slab, lo:hi] if self.slab is not None else a[lo:hi]
         return np.asarray(out)
@@ -164,6 +166,18 @@ class _ZarrPart:
 
     def close(self) -> None:
         self._arr = None
+
+
+_LOCAL = threading.local()
+
+
+def _buffer(name: str, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """This thread's reusable array of that name, shape and dtype."""
+    pool = _LOCAL.__dict__.setdefault("pool", {})
+    buf = pool.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = pool[name] = np.empty(shape, dtype=dtype)
+    return buf
 
 
 class RowStore:
@@ -188,12 +202,21 @@ class RowStore:
         self.starts = np.cumsum([0] + [p.n for p in parts])
         self.n = int(self.starts[-1])
 
-    def read(self, lo: int, hi: int) -> np.ndarray:
-        """Rows lo..hi-1 (0 <= lo <= hi <= n)."""
+    def read(self, lo: int, hi: int, reuse: str | None = None) -> np.ndarray:
+        """Rows lo..hi-1 (0 <= lo <= hi <= n).
+
+        ``reuse``: read into this thread's buffer of that name (allocated once per shape),
+        which the next read with the same name overwrites: saves the page faults of a fresh
+        chunk-sized array per read (a large share of the time on virtual machines).
+        """
         if not 0 <= lo <= hi <= self.n:
             raise ValueError(f"{self.name}: rows {lo}..{hi} outside 0..{self.n}")
-        out = []
         k = int(np.searchsorted(self.starts, lo, side="right")) - 1
+        s, e = int(self.starts[k]), int(self.starts[k + 1])
+        if hi <= e and isinstance(self.parts[k], _NpyPart):  # inside one .npy part
+            buf = None if reuse is None else _buffer(reuse, (hi - lo, self.d), self.dtype)
+            return self.parts[k].read(lo - s, hi - s, buf)
+        out = []
         while lo < hi:
             s, e = int(self.starts[k]), int(self.starts[k + 1])
             top = min(hi, e)
@@ -377,18 +400,26 @@ def is_streamable(path: str | os.PathLike, path2: str | os.PathLike | None = Non
 
 
 def _unit(Z: np.ndarray, name: str, lo: int) -> np.ndarray:
-    """Rows of a chunk divided by their norms, float64; NaN/inf or zero rows are errors."""
-    Z = Z.astype(np.float64)
-    bad = ~np.isfinite(Z).all(axis=1)
-    if bad.any():
-        raise ValueError(f"{name}: NaN or inf in row {lo + int(np.flatnonzero(bad)[0])}")
-    norms = np.sqrt(np.einsum("ij,ij->i", Z, Z))
+    """Rows of a chunk divided by their norms, in the working precision (float32 for float16
+    and float32 input, float64 otherwise; float32 for scale, float64 for verification).
+
+    Squared norms are row dot products in that precision; a row whose squared norm is not
+    finite holds NaN or inf (or entries so large that their squares overflow) and a row of
+    norm < 1e-12 is zero: both are errors naming the modality and the row (lo + offset).
+    """
+    work = np.float32 if Z.dtype in (np.float16, np.float32) else np.float64
+    Z = Z.astype(work, copy=False)
+    sq = np.einsum("ij,ij->i", Z, Z).astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(sq))
+    if bad.size:
+        raise ValueError(f"{name}: NaN or inf in row {lo + int(bad[0])}")
+    norms = np.sqrt(sq)
     zero = np.flatnonzero(norms < 1e-12)
     if zero.size:
         raise ValueError(
             f"{name}: zero row at index {lo + int(zero[0])}; a zero vector has no direction"
         )
-    Z /= norms[:, None]
+    Z *= (1.0 / norms).astype(work)[:, None]
     return Z
 
 
@@ -398,10 +429,13 @@ def _syrk(Z: np.ndarray) -> np.ndarray:
     return np.asarray(f(1.0, np.ascontiguousarray(Z).T, trans=0, lower=0), dtype=np.float64)
 
 
-def _modality_part(Z: np.ndarray, dtype: np.dtype, key: str) -> dict[str, Any]:
-    """Row sum and second moment of one chunk of unit rows (float64 Z)."""
-    Zc = Z.astype(dtype) if dtype == np.float32 else Z
-    return {f"n_{key}": Z.shape[0], f"s_{key}": Z.sum(axis=0), f"G_{key}": _syrk(Zc)}
+def _modality_part(Z: np.ndarray, key: str) -> dict[str, Any]:
+    """Row sum (float64) and second moment (syrk in Z's precision) of a chunk of unit rows."""
+    return {
+        f"n_{key}": Z.shape[0],
+        f"s_{key}": Z.sum(axis=0, dtype=np.float64),
+        f"G_{key}": _syrk(Z),
+    }
 
 
 def _chunk_task(
@@ -417,42 +451,46 @@ def _chunk_task(
     own_images: the image rows lo..hi-1 are the paired rows (one-to-one) and their
     per-modality sums are taken here; otherwise a separate image pass takes them.
     """
-    dtype = src.dtype if src.dtype == np.float32 else np.dtype(np.float64)
-    Y = _unit(src.texts.read(lo, hi), "texts", lo)
+    Y = _unit(src.texts.read(lo, hi, reuse="texts"), "texts", lo)
     if pairs_chunk is None:
-        X = _unit(src.images.read(lo, hi), "images", lo)
+        X = _unit(src.images.read(lo, hi, reuse="images"), "images", lo)
     else:
         X = _unit(src.images.take(pairs_chunk), "images", 0)
-    cos = np.einsum("ij,ij->i", X, Y)
+    cos = np.einsum("ij,ij->i", X, Y).astype(np.float64)
     ang = np.arccos(np.clip(cos, -1.0, 1.0))
-    dist = np.linalg.norm(X - Y, axis=1)
     out: dict[str, Any] = {
         "pairs": hi - lo,
         "sum_cos": float(cos.sum()),
         "sum_ang": float(ang.sum()),
         "max_ang": float(ang.max()),
         "min_ang": float(ang.min()),
-        "sum_dist": float(dist.sum()),
-        "sum_dist2": float((dist**2).sum()),
-        "s_xp": X.sum(axis=0),
+        "s_xp": X.sum(axis=0, dtype=np.float64),
         "sq_xp": float(np.einsum("ij,ij->", X, X)),
         "sq_y": float(np.einsum("ij,ij->", Y, Y)),
     }
-    out.update(_modality_part(Y, dtype, "y"))
+    out.update(_modality_part(Y, "y"))
     if own_images:
-        out.update(_modality_part(X, dtype, "x"))
+        out.update(_modality_part(X, "x"))
     if queries is not None:
-        Yq = Y.astype(dtype)
-        out["rank_i2t"] = _i2t_counts(queries, Yq, lo)
+        out["rank_i2t"] = _i2t_counts(queries, Y, lo)
         if own_images:
-            out["rank_t2i"] = _t2i_counts(queries, X.astype(dtype), lo)
+            out["rank_t2i"] = _t2i_counts(queries, X, lo)
+    # |x - y| last, subtracting in place (X is not needed any more): no new chunk array
+    X = X if X.flags.writeable else X.copy()
+    np.subtract(X, Y, out=X)
+    dist2 = np.einsum("ij,ij->i", X, X).astype(np.float64)
+    out["sum_dist"] = float(np.sqrt(dist2).sum())
+    out["sum_dist2"] = float(dist2.sum())
     return out
 
 
 def _i2t_counts(queries: dict[str, Any], Yc: np.ndarray, lo: int) -> np.ndarray:
     """i2t: texts lo.. of this chunk scoring above each image query's best true caption (the
     true captions themselves excluded, so rounding cannot count a caption against itself)."""
-    S = queries["img"] @ Yc.T
+    Q = queries["img"]
+    S = np.matmul(
+        Q, Yc.T, out=_buffer("scores_i2t", (Q.shape[0], Yc.shape[0]), np.result_type(Q, Yc))
+    )
     cap = queries["img_caps"] - lo
     hit = (cap >= 0) & (cap < Yc.shape[0])
     S[queries["img_owner"][hit], cap[hit]] = -np.inf
@@ -462,7 +500,10 @@ def _i2t_counts(queries: dict[str, Any], Yc: np.ndarray, lo: int) -> np.ndarray:
 def _t2i_counts(queries: dict[str, Any], Xc: np.ndarray, lo: int) -> np.ndarray:
     """t2i: images lo.. of this chunk scoring above each text query's partner (partner
     excluded)."""
-    S = queries["txt"] @ Xc.T
+    Q = queries["txt"]
+    S = np.matmul(
+        Q, Xc.T, out=_buffer("scores_t2i", (Q.shape[0], Xc.shape[0]), np.result_type(Q, Xc))
+    )
     own = queries["txt_partner"] - lo
     hit = (own >= 0) & (own < Xc.shape[0])
     rows = np.flatnonzero(hit)
@@ -474,11 +515,10 @@ def _image_task(
     src: PairedSource, lo: int, hi: int, queries: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Per-modality partial sums of image rows lo..hi-1 (when texts are paired by index)."""
-    dtype = src.dtype if src.dtype == np.float32 else np.dtype(np.float64)
-    X = _unit(src.images.read(lo, hi), "images", lo)
-    out = _modality_part(X, dtype, "x")
+    X = _unit(src.images.read(lo, hi, reuse="images"), "images", lo)
+    out = _modality_part(X, "x")
     if queries is not None:
-        out["rank_t2i"] = _t2i_counts(queries, X.astype(dtype), lo)
+        out["rank_t2i"] = _t2i_counts(queries, X, lo)
     return out
 
 
@@ -602,14 +642,18 @@ def _exact_recall(
         q = _queries_for(src, p_idx, img_q, np.empty(0, dtype=np.int64), dtype)
         r = np.zeros(img_q.size, dtype=np.int64)
         for clo, chi in blocks_t:
-            r += _i2t_counts(q, _unit(src.texts.read(clo, chi), "texts", clo).astype(dtype), clo)
+            r += _i2t_counts(
+                q, _unit(src.texts.read(clo, chi), "texts", clo).astype(dtype, copy=False), clo
+            )
         rank_i2t.append(r)
         bar.update(1)
     for lo, hi in blocks_t:  # text queries
         q = _queries_for(src, p_idx, np.empty(0, dtype=np.int64), np.arange(lo, hi), dtype)
         r = np.zeros(hi - lo, dtype=np.int64)
         for clo, chi in blocks_i:
-            r += _t2i_counts(q, _unit(src.images.read(clo, chi), "images", clo).astype(dtype), clo)
+            r += _t2i_counts(
+                q, _unit(src.images.read(clo, chi), "images", clo).astype(dtype, copy=False), clo
+            )
         rank_t2i.append(r)
         bar.update(1)
     bar.close()
@@ -626,7 +670,7 @@ def _queries_for(
     """Query sets with their thresholds for given image / text query indices."""
     d = src.dim
     Qi = (
-        _unit(src.images.take(img_q), "images", 0).astype(dtype)
+        _unit(src.images.take(img_q), "images", 0).astype(dtype, copy=False)
         if img_q.size
         else np.zeros((0, d), dtype)
     )
@@ -634,15 +678,15 @@ def _queries_for(
     caps = np.flatnonzero(np.isin(p_idx, img_q)) if img_q.size else np.empty(0, np.int64)
     owner = np.searchsorted(img_q, p_idx[caps])
     if img_q.size:
-        C = _unit(src.texts.take(caps), "texts", 0).astype(dtype)
+        C = _unit(src.texts.take(caps), "texts", 0).astype(dtype, copy=False)
         np.maximum.at(best, owner, np.einsum("ij,ij->i", Qi[owner], C))
     Qt = (
-        _unit(src.texts.take(txt_q), "texts", 0).astype(dtype)
+        _unit(src.texts.take(txt_q), "texts", 0).astype(dtype, copy=False)
         if txt_q.size
         else np.zeros((0, d), dtype)
     )
     partner = p_idx[txt_q]
-    P = _unit(src.images.take(partner), "images", 0).astype(dtype) if txt_q.size else Qt
+    P = _unit(src.images.take(partner), "images", 0).astype(dtype, copy=False) if txt_q.size else Qt
     return dict(
         img=Qi,
         img_best=best,
@@ -723,6 +767,7 @@ def stream_analyze(
     if not own:
         tasks += [(_image_task, (source, lo, hi, queries)) for lo, hi in _ranges(n_x, chunk_rows)]
     acc = _run_tasks(tasks, scheduler, progress)
+    t_pass = time.perf_counter()
 
     notes: list[str] = []
     rep: dict[str, Any] = {"n_images": int(n_x), "n_texts": int(n_y), "dim": int(d)}
@@ -773,6 +818,7 @@ def stream_analyze(
         notes.append(
             f"uniformity: mean over the pairs of a seeded random subset of {uniformity_rows} rows"
         )
+    t_uni = time.perf_counter()
     # linear separability: the same seeded subsets as verify.analysis
     rng = np.random.default_rng(seed)
     Xs = _unit(source.images.take(_sample_rows(n_x, separability_rows, rng)), "images", 0)
@@ -788,6 +834,7 @@ def stream_analyze(
             f"{separability_rows} rows per modality (30% of them held out)"
         )
     del Xs, Ys
+    t_sep = time.perf_counter()
 
     # spectra, subspaces, principal angles, SSP d_overlap from the d x d second moments
     rep["spectral_route"] = "d x d second-moment matrices (eigh), streamed in chunks"
@@ -834,5 +881,11 @@ def stream_analyze(
     address = resolve_scheduler(scheduler)
     rep["engine"] = "in-process" if address is None else f"dask.distributed {address}"
     stream["seconds"] = time.perf_counter() - t0
+    stream["seconds_by_step"] = {
+        "queries_and_pass": t_pass - t0,
+        "uniformity": t_uni - t_pass,
+        "separability": t_sep - t_uni,
+        "spectra_and_retrieval_finish": time.perf_counter() - t_sep,
+    }
     rep["stream"] = stream
     return rep
