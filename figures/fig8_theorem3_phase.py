@@ -63,7 +63,7 @@ def make(out_dir: str | Path, quick: bool = True, result: str | Path | None = No
     colors = {h: cmap(i / max(1, len(hs) - 1)) for i, h in enumerate(hs)}
     tau_min = doc["settings"]["tau_min"]
     for ax, kappa in zip(axes.flat, kappas, strict=False):
-        for h in hs:
+        for i, h in enumerate(hs):
             rows = sorted(
                 (p for p in pts if p["h"] == h and p["kappa"] == kappa), key=lambda p: p["phi"]
             )
@@ -80,7 +80,7 @@ def make(out_dir: str | Path, quick: bool = True, result: str | Path | None = No
             if holds:
                 ax.plot(
                     np.degrees([p["phi"] for p in holds]),
-                    [0.8 * tau_min] * len(holds),
+                    [0.85 * tau_min * 0.93**i] * len(holds),
                     "v",
                     ms=2.5,
                     color=colors[h],
