@@ -49,6 +49,13 @@ def _compare(mem: dict, st: dict, rtol: float) -> None:
             assert a == b, k
 
 
+def _same_report(a: dict, b: dict) -> None:
+    """Two streamed reports of the same rows from different layouts: identical numbers."""
+    assert {k: v for k, v in a.items() if k != "stream"} == {
+        k: v for k, v in b.items() if k != "stream"
+    }
+
+
 @pytest.fixture(scope="module")
 def stacked(tmp_path_factory):
     X, Y = _planted(2400, 20)
@@ -135,9 +142,7 @@ def test_pairs_index_shards_and_exact_modes_against_brute_force(tmp_path):
     kw = dict(chunk_rows=64, max_queries=50)
     a = streaming.stream_analyze(streaming.open_source(tmp_path / "sh"), **kw)
     b = streaming.stream_analyze(streaming.open_source(tmp_path / "both.npy"), **kw)
-    assert {k: v for k, v in a.items() if k != "stream"} == {
-        k: v for k, v in b.items() if k != "stream"
-    }
+    _same_report(a, b)
 
 
 def test_zarr_equals_npy(tmp_path):
@@ -152,9 +157,7 @@ def test_zarr_equals_npy(tmp_path):
     kw = dict(chunk_rows=100, max_queries=40)
     a = streaming.stream_analyze(streaming.open_source(tmp_path / "e.zarr"), **kw)
     b = streaming.stream_analyze(streaming.open_source(tmp_path / "e.npy"), **kw)
-    assert {k: v for k, v in a.items() if k != "stream"} == {
-        k: v for k, v in b.items() if k != "stream"
-    }
+    _same_report(a, b)
 
 
 def test_bad_inputs_give_named_errors(tmp_path):

@@ -63,6 +63,7 @@ __all__ = [
     "principal_subspace",
     "modality_principal_angles",
     "retrieval_recall",
+    "sample_queries",
     "gap_report",
 ]
 
@@ -477,6 +478,29 @@ def _unit_to_precision(A: np.ndarray) -> np.ndarray:
     return A / norms
 
 
+def sample_queries(
+    p_idx: np.ndarray, n_img: int, max_queries: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded query sample of :func:`retrieval_recall` (sorted indices).
+
+    Image queries: the images with at least one caption (``p_idx`` = image of each text), a
+    uniform sample of ``max_queries`` of them without replacement when there are more;
+    text queries likewise from all texts; one ``numpy.random.default_rng(seed)`` draws
+    images first, then texts (verify.streaming draws the same queries from disk).
+    """
+    rng = np.random.default_rng(seed)
+    n_txt = p_idx.size
+    has_caption = np.zeros(n_img, dtype=bool)
+    has_caption[p_idx] = True
+    img_q = np.flatnonzero(has_caption)
+    if img_q.size > max_queries:
+        img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
+    txt_q = np.arange(n_txt)
+    if n_txt > max_queries:
+        txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    return img_q, txt_q
+
+
 def _sampled_recall(
     Xa: np.ndarray,
     Ya: np.ndarray,
@@ -486,16 +510,8 @@ def _sampled_recall(
     seed: int,
 ) -> dict[str, dict[int, float]]:
     """Recall@K from a seeded sample of queries scored against all candidates."""
-    rng = np.random.default_rng(seed)
     n_img, n_txt = Xa.shape[0], Ya.shape[0]
-    has_caption = np.zeros(n_img, dtype=bool)
-    has_caption[p_idx] = True
-    img_q = np.flatnonzero(has_caption)
-    if img_q.size > max_queries:
-        img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
-    txt_q = np.arange(n_txt)
-    if n_txt > max_queries:
-        txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    img_q, txt_q = sample_queries(p_idx, n_img, max_queries, seed)
     block = max(1, min(2048, _BLOCK_ENTRIES // max(n_img, n_txt, 1)))
     rank_i2t = np.empty(img_q.size, dtype=np.int64)
     for lo in range(0, img_q.size, block):

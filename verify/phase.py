@@ -119,14 +119,7 @@ def circle_objective(
         t = 2.0 * math.pi * np.arange(k) / k
         w = np.exp(kappa * (np.cos(t) - 1.0))
         w /= w.sum()
-        e0, a = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-        b = np.array([0.0, math.cos(phi), math.sin(phi)])
-        cx = math.cos(beta_x) * a + math.sin(beta_x) * e0
-        cy = math.cos(beta_y) * b + math.sin(beta_y) * e0
-        px = -math.sin(beta_x) * a + math.cos(beta_x) * e0
-        py = -math.sin(beta_y) * b + math.cos(beta_y) * e0
-        X = np.cos(t)[:, None] * cx + np.sin(t)[:, None] * px
-        Y = np.cos(t)[:, None] * cy + np.sin(t)[:, None] * py
+        _, a, b, cx, cy, X, Y = _circle_pairs(phi, beta_x, beta_y, t)
         exy = float(w @ np.einsum("ij,ij->i", X, Y))
         s2 = math.sin(phi) ** 2
         lc = vmf.log_normalizer(2, kappa)
@@ -384,17 +377,23 @@ def monte_carlo_check(
     )
 
 
-def _circle_terms(
-    tau: float, kappa: float, phi: float, bx: float, by: float, t: np.ndarray
-) -> np.ndarray:
-    """Per-sample integrand of F for h = 3 at circle angles t (explicit vectors in R^3)."""
+def _circle_pairs(phi: float, bx: float, by: float, t: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The h = 3 frame of :func:`circle_objective` and the coupled pairs at circle angles t:
+    (e_0, a, b, c_x, c_y, X, Y) with x = cos(t) c_x + sin(t) c_x^perp, y = M x."""
     e0, a = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-    n_a = np.array([0.0, 0.0, 1.0])
-    b = math.cos(phi) * a + math.sin(phi) * n_a
+    b = np.array([0.0, math.cos(phi), math.sin(phi)])
     cx, cy = math.cos(bx) * a + math.sin(bx) * e0, math.cos(by) * b + math.sin(by) * e0
     px, py = -math.sin(bx) * a + math.cos(bx) * e0, -math.sin(by) * b + math.cos(by) * e0
     X = np.cos(t)[:, None] * cx + np.sin(t)[:, None] * px
     Y = np.cos(t)[:, None] * cy + np.sin(t)[:, None] * py
+    return e0, a, b, cx, cy, X, Y
+
+
+def _circle_terms(
+    tau: float, kappa: float, phi: float, bx: float, by: float, t: np.ndarray
+) -> np.ndarray:
+    """Per-sample integrand of F for h = 3 at circle angles t (explicit vectors in R^3)."""
+    e0, a, b, cx, cy, X, Y = _circle_pairs(phi, bx, by, t)
     # |P_B x| from an explicit projector onto B = span(e0, b), independent of the closed form
     PB = np.outer(e0, e0) + np.outer(b, b)
     PA = np.outer(e0, e0) + np.outer(a, a)

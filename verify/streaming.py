@@ -592,17 +592,10 @@ def _queries(
 ) -> dict[str, Any]:
     """The sampled queries of verify.metrics.retrieval_recall's sampled route, with the
     score each must beat (i2t: best true caption; t2i: its image)."""
-    n_img, n_txt = src.images.n, src.texts.n
-    p_idx = np.arange(n_txt) if pairs is None else pairs
-    rng = np.random.default_rng(seed)
-    has = np.zeros(n_img, dtype=bool)
-    has[p_idx] = True
-    img_q = np.flatnonzero(has)
-    if img_q.size > max_queries:
-        img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
-    txt_q = np.arange(n_txt)
-    if n_txt > max_queries:
-        txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    from modgap.verify.metrics import sample_queries
+
+    p_idx = np.arange(src.texts.n) if pairs is None else pairs
+    img_q, txt_q = sample_queries(p_idx, src.images.n, max_queries, seed)
     out = _queries_for(src, p_idx, img_q, txt_q, dtype)
     out.update(n_img=int(img_q.size), n_txt=int(txt_q.size))
     return out
