@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stream",
         action="store_true",
         help="chunked passes over the files on disk, memory independent of n (automatic for "
-        "shard folders, zarr, and .npy inputs over 1 GiB)",
+        "shard folders, zarr, and .npy inputs over 1 GiB); retrieval then ranks 500 seeded "
+        "queries per direction against all candidates unless --max-queries is given",
     )
     g.add_argument(
         "--scheduler",
