@@ -202,7 +202,7 @@ def test_tree_reduce_order_is_fixed_by_count():
 
 
 def test_cli_streams_shards_and_refuses_output_over_input(tmp_path, capsys):
-    X, Y = _planted(400, 6)
+    X, Y = _planted(600, 6)
     (tmp_path / "img_emb").mkdir()
     (tmp_path / "text_emb").mkdir()
     np.save(tmp_path / "img_emb" / "img_emb_0.npy", X.astype(np.float32))
@@ -210,9 +210,27 @@ def test_cli_streams_shards_and_refuses_output_over_input(tmp_path, capsys):
     out = tmp_path / "rep.json"
     assert main(["analyze", str(tmp_path), "--json", str(out), "--no-progress"]) == 0
     rep = json.loads(out.read_text())
-    assert rep["engine"] == "in-process" and rep["stream"]["retrieval"]["mode"] == "exact"
+    assert rep["engine"] == "in-process"
+    # streamed default: 500 queries per direction; a value given by the user is kept
+    assert rep["stream"]["retrieval"] == {"mode": "sampled", "queries": [500, 500]}
     assert "streaming:" in capsys.readouterr().out
     np.save(tmp_path / "e.npy", np.stack([X, Y]))
+    assert (
+        main(
+            [
+                "analyze",
+                str(tmp_path / "e.npy"),
+                "--stream",
+                "--max-queries",
+                "5000",
+                "--json",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["stream"]["retrieval"]["mode"] == "exact"
     assert (
         main(["analyze", str(tmp_path / "e.npy"), "--stream", "--json", str(tmp_path / "e.npy")])
         == 2

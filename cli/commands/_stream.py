@@ -17,8 +17,16 @@ from pathlib import Path
 AUTO_STREAM_BYTES = 1 << 30
 
 
+class _DefaultQueries(int):
+    """analyze's default --max-queries (an int for the in-memory route), marked so that the
+    streaming route can tell it from a value the user gave and use its own default."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--stream, --scheduler, --chunk-rows, --exact-uniformity, --separability-rows."""
+    default = parser.get_default("max_queries")
+    if isinstance(default, int):
+        parser.set_defaults(max_queries=_DefaultQueries(default))
     g = parser.add_argument_group(
         "streaming (larger than memory; verify.streaming, docs/streaming.md)"
     )
@@ -77,7 +85,6 @@ def wanted(args: argparse.Namespace) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Open the source, stream the analysis, print the report; optionally write JSON."""
     from modgap.verify import streaming
-    from modgap.verify.analysis import MAX_QUERIES
 
     from .analyze import _pairing_text, format_report
 
@@ -104,9 +111,9 @@ def run(args: argparse.Namespace) -> int:
         from modgap.verify.embeddings_io import load_pairs
 
         pairs = load_pairs(args.pairs, src.images.n, src.texts.n)
-    # analyze's default query sample (5000) is the in-memory default; streamed, 1000
+    # analyze's default query sample (5000) is the in-memory default; streamed, 500
     mq = args.max_queries
-    if mq == MAX_QUERIES:
+    if isinstance(mq, _DefaultQueries):
         mq = streaming.STREAM_MAX_QUERIES
     kw = dict(
         variance=args.variance,
