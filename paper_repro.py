@@ -40,6 +40,7 @@ FIGURES = (
     "fig5_bound_convergence",
     "fig6_population_landscape",
     "fig7_dimension_collapse",
+    "fig8_theorem3_phase",
 )
 
 

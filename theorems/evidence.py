@@ -49,6 +49,7 @@ _ILLUSTRATIONS: dict[str, str] = {
     "gap_vs_phi": "illustrations:gap_vs_phi",
     "population_landscape": "illustrations:population_landscape",
     "real_embeddings": "illustrations:real_embeddings",
+    "theorem3_phase": "illustrations:theorem3_phase",
 }
 
 #: Every evidence source: the checks, then the figure-data producers.

@@ -52,6 +52,7 @@ __all__ = [
     "pair_geometry",
     "gap_vs_phi",
     "population_landscape",
+    "theorem3_phase",
     "real_embeddings",
 ]
 
@@ -432,3 +433,16 @@ def real_embeddings(path: str | None = None) -> dict[str, Any]:
         "principal_angles_threshold": 0.99,
         "ssp": after,
     }
+
+
+def theorem3_phase(quick: bool = True) -> dict[str, Any]:
+    """Fig. 8's data: the critical temperature tau*(h, kappa, phi) of Theorem 3's population
+    reading (verify.phase, swept by verify.sweep.phase_diagram): the quick grid (72 points)
+    or the full one (1872 points, about 15-20 minutes on one core; docs/phase.md). Returns
+    the sweep's result document (format, kind, settings, grid, points, checks)."""
+    import tempfile
+
+    from modgap.verify.sweep import load_result, phase_diagram
+
+    with tempfile.TemporaryDirectory(prefix="modgap-phase-") as tmp:
+        return load_result(phase_diagram(tmp, quick=quick))

@@ -67,6 +67,7 @@ __all__ = [
     "principal_subspace",
     "modality_principal_angles",
     "retrieval_recall",
+    "sample_queries",
     "gap_report",
 ]
 
@@ -485,6 +486,29 @@ def _unit_to_precision(A: np.ndarray) -> np.ndarray:
     return A / norms
 
 
+def sample_queries(
+    p_idx: np.ndarray, n_img: int, max_queries: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded query sample of :func:`retrieval_recall` (sorted indices).
+
+    Image queries: the images with at least one caption (``p_idx`` = image of each text), a
+    uniform sample of ``max_queries`` of them without replacement when there are more;
+    text queries likewise from all texts; one ``numpy.random.default_rng(seed)`` draws
+    images first, then texts (verify.streaming draws the same queries from disk).
+    """
+    rng = np.random.default_rng(seed)
+    n_txt = p_idx.size
+    has_caption = np.zeros(n_img, dtype=bool)
+    has_caption[p_idx] = True
+    img_q = np.flatnonzero(has_caption)
+    if img_q.size > max_queries:
+        img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
+    txt_q = np.arange(n_txt)
+    if n_txt > max_queries:
+        txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    return img_q, txt_q
+
+
 def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(first, inverse, counts)`` of the bitwise-identical rows of A.
 
@@ -631,17 +655,12 @@ def retrieval_recall(
         p_idx = p_arr.astype(np.int64)
     if block_size is not None:
         block_size = check_int_in_range(block_size, "block_size", 1, np.iinfo(np.int64).max)
-    rng = np.random.default_rng(seed)
     # queries: every image with a caption (i2t) and every text (t2i), or a seeded sample
-    has_caption = np.zeros(n_img, dtype=bool)
-    has_caption[p_idx] = True
-    img_q, txt_q = np.flatnonzero(has_caption), np.arange(n_txt)
     if max_queries is not None:
         max_queries = check_int_in_range(max_queries, "max_queries", 1, np.iinfo(np.int64).max)
-        if img_q.size > max_queries:
-            img_q = np.sort(rng.choice(img_q, size=max_queries, replace=False))
-        if n_txt > max_queries:
-            txt_q = np.sort(rng.choice(n_txt, size=max_queries, replace=False))
+    img_q, txt_q = sample_queries(
+        p_idx, n_img, np.iinfo(np.int64).max if max_queries is None else max_queries, seed
+    )
     # identical rows become one candidate column each, counted with multiplicity
     fx, inv_x, cnt_x = _unique_rows(Xa)
     fy, inv_y, cnt_y = _unique_rows(Ya)

@@ -31,7 +31,7 @@ from modgap.verify import metrics
 from modgap.verify._validation import InputError, as_unit_rows
 from modgap.verify.centres import CentreAngle, CentreSource, centre_angle_from_means
 
-__all__ = ["GapObservables", "gap_observables", "KEYS", "PAIR_CHUNK_ROWS"]
+__all__ = ["GapObservables", "gap_observables", "observables_from_sums", "KEYS", "PAIR_CHUNK_ROWS"]
 
 #: Paired rows processed at once (the metrics work in float64: bounded extra memory).
 PAIR_CHUNK_ROWS = 16_384
@@ -158,7 +158,6 @@ def gap_observables(
 
     mx = Xa.mean(axis=0, dtype=np.float64)
     my = Ya.mean(axis=0, dtype=np.float64)
-    centre: CentreAngle = centre_angle_from_means(mx, my, n_x, n_y, source=source)
 
     cos_sum = ang_sum = dist_sum = 0.0
     ang_min, ang_max = math.inf, -math.inf
@@ -177,6 +176,46 @@ def gap_observables(
             d = np.linalg.norm((Xc - Yc) @ Qc, axis=1)
             diff_sum += float(d.sum())
             diff_max = max(diff_max, float(d.max()))
+    return observables_from_sums(
+        mx,
+        my,
+        n_x,
+        n_y,
+        n_pairs=n_pairs,
+        sum_cos=cos_sum,
+        sum_angle=ang_sum,
+        min_angle=ang_min,
+        max_angle=ang_max,
+        sum_distance=dist_sum,
+        source=source,
+        sum_shared_diff=None if Qc is None else diff_sum,
+        max_shared_diff=None if Qc is None else diff_max,
+    )
+
+
+def observables_from_sums(
+    mean_x: np.ndarray,
+    mean_y: np.ndarray,
+    n_x: int,
+    n_y: int,
+    *,
+    n_pairs: int,
+    sum_cos: float,
+    sum_angle: float,
+    min_angle: float,
+    max_angle: float,
+    sum_distance: float,
+    source: CentreSource | tuple[CentreSource, CentreSource] = "sample",
+    sum_shared_diff: float | None = None,
+    max_shared_diff: float | None = None,
+) -> GapObservables:
+    """:class:`GapObservables` from the sufficient statistics of one pass over the rows
+    (the means of each modality and the pair sums), so chunked and distributed passes
+    (verify.streaming) build the same record as :func:`gap_observables`: centre angle by the
+    one centre rule, centroid distance |mean_x - mean_y|, pair means = sums / n_pairs."""
+    mx = np.asarray(mean_x, dtype=np.float64)
+    my = np.asarray(mean_y, dtype=np.float64)
+    centre: CentreAngle = centre_angle_from_means(mx, my, n_x, n_y, source=source)
     return GapObservables(
         n_x=int(n_x),
         n_y=int(n_y),
@@ -189,13 +228,13 @@ def gap_observables(
         mean_norm_floor_x=centre.floor_x,
         mean_norm_floor_y=centre.floor_y,
         centroid_distance=float(np.linalg.norm(mx - my)),
-        pair_cosine_mean=cos_sum / n_pairs,
-        pair_angle_mean=ang_sum / n_pairs,
-        pair_angle_min=ang_min,
-        pair_angle_max=ang_max,
-        mean_pair_distance=dist_sum / n_pairs,
-        shared_space_diff_mean=None if Qc is None else diff_sum / n_pairs,
-        shared_space_diff_max=None if Qc is None else diff_max,
+        pair_cosine_mean=float(sum_cos) / n_pairs,
+        pair_angle_mean=float(sum_angle) / n_pairs,
+        pair_angle_min=float(min_angle),
+        pair_angle_max=float(max_angle),
+        mean_pair_distance=float(sum_distance) / n_pairs,
+        shared_space_diff_mean=None if sum_shared_diff is None else sum_shared_diff / n_pairs,
+        shared_space_diff_max=None if max_shared_diff is None else float(max_shared_diff),
     )
 
 

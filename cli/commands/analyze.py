@@ -13,6 +13,8 @@ from typing import Any
 from modgap.verify._validation import InputError
 from modgap.verify.analysis import KS, MAX_QUERIES
 
+from . import _stream
+
 NAME = "analyze"
 HELP = (
     "gap measures, dimension collapse, principal angles, SSP shared space and retrieval of "
@@ -70,6 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1e-3,
         help="SSP: a direction is shared when its cosine exceeds 1 - eps (default 1e-3)",
     )
+    _stream.add_arguments(parser)  # --stream, --scheduler, ...: large inputs (verify.streaming)
 
 
 # --------------------------------------------------------------------------- output
@@ -218,6 +221,8 @@ def _check_loaded(images: Any, texts: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, analyse, print; optionally write JSON (atomically) and the Fig. 2 panels."""
+    if _stream.wanted(args):  # shards, zarr, > 1 GiB, --stream or --scheduler
+        return _stream.run(args)
     if args.demo and (args.file or args.file2 or args.pairs):
         raise InputError("give FILE [FILE2] [--pairs] or --demo, not both")
     if not args.demo and not args.file:
