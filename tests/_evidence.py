@@ -41,7 +41,7 @@ def quick_verdicts(name: str) -> list[Verdict]:
 
 def _tiny_phase() -> dict[str, Any]:
     """A theorem3_phase evidence document on a 4-point grid (h = 4, kappa = 10, four phi),
-    computed by the same sweep code as the quick grid (72 points, too slow for every test
+    computed by the same sweep code as the quick grid (12 points, still slow for every test
     session); the figure draws whatever grid the document holds."""
     import tempfile
 

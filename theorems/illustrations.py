@@ -437,7 +437,7 @@ def real_embeddings(path: str | None = None) -> dict[str, Any]:
 
 def theorem3_phase(quick: bool = True) -> dict[str, Any]:
     """Fig. 8's data: the critical temperature tau*(h, kappa, phi) of Theorem 3's population
-    reading (verify.phase, swept by verify.sweep.phase_diagram): the quick grid (72 points)
+    reading (verify.phase, swept by verify.sweep.phase_diagram): the quick grid (12 points)
     or the full one (1872 points, about 15-20 minutes on one core; docs/phase.md). Returns
     the sweep's result document (format, kind, settings, grid, points, checks)."""
     import tempfile

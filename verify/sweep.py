@@ -55,7 +55,7 @@ PHASE_GRID: dict[str, tuple[float, ...]] = dict(
     kappa=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0),
     phi=tuple(round(float(p), 6) for p in np.linspace(0.05, 1.55, 16)),
 )
-#: A small grid for quick reproduction runs (4 x 3 x 6 = 72 points, seconds).
+#: A small grid for quick reproduction runs (3 x 1 x 4 = 12 points, a few seconds).
 QUICK_GRID: dict[str, tuple[float, ...]] = dict(
     h=(4, 16, 64),
     kappa=(10.0,),
