@@ -41,10 +41,18 @@ import numpy as np
 from scipy.linalg.blas import daxpy as _daxpy
 
 from ._validation import check_int_in_range, check_positive
-from .constraints import Constraint
+from .constraints import Constraint, FeasibleSet
 from .objective import infonce_and_grad, infonce_and_grad_torch
 
-__all__ = ["solve", "SolveResult", "StartRecord", "loss_and_grad", "CENTRE_TOL"]
+__all__ = [
+    "solve",
+    "SolveResult",
+    "StartRecord",
+    "loss_and_grad",
+    "final_check",
+    "check_feasible_set",
+    "CENTRE_TOL",
+]
 
 #: A modality mean shorter than this has no direction: its centre angle is reported as None.
 CENTRE_TOL = 1e-8
@@ -237,9 +245,9 @@ class _Objective:
         self.n_fev += 1
         blocks = self.layout.split(x)
         if self.lifted:
-            X, Y, aux = self.c._forward(blocks)
+            X, Y, aux = self.c.forward(blocks)
             f, gX, gY = self.kernel(X, Y, self.tau)
-            g = self.layout.join(self.c._vjp(blocks, gX, gY, aux))
+            g = self.layout.join(self.c.vjp(blocks, gX, gY, aux))
             return f, g, (X, Y, gX, gY, aux[0])
         X, Y = blocks
         f, gX, gY = self.kernel(X, Y, self.tau)
@@ -585,7 +593,7 @@ def _torch_setup(dtype, device):
 
 
 def solve(
-    constraint: Constraint,
+    constraint: FeasibleSet,
     n: int,
     tau: float,
     *,
@@ -615,8 +623,7 @@ def solve(
     float32 runs are re-evaluated in float64, so ask for a tol that float32 can reach).
     ``callback(iteration, loss, grad_norm)`` is called once per iteration (for benchmarks).
     """
-    if not isinstance(constraint, Constraint):
-        raise TypeError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
+    check_feasible_set(constraint)
     n = check_int_in_range(n, "n", 2, 10**7)
     tau = check_positive(tau, "tau")
     tol = check_positive(tol, "tol")
@@ -634,10 +641,10 @@ def solve(
     if (X0 is None) != (Y0 is None):
         raise ValueError("give both X0 and Y0, or neither")
     if X0 is not None:
-        X0, Y0 = constraint._check_xy(X0, Y0, ("X0", "Y0"))
+        X0, Y0 = constraint.check_xy(X0, Y0, ("X0", "Y0"))
         if X0.shape[0] != n:
             raise ValueError(f"X0 must have n = {n} rows, got {X0.shape[0]}")
-        c0 = constraint._centres(X0, Y0, centres0) if constraint.has_cap else None
+        c0 = constraint.resolve_centres(X0, Y0, centres0) if constraint.has_cap else None
         X0, Y0 = constraint.project(X0, Y0, c0)
         starts: list = [(None, X0, Y0, c0)]
     else:
@@ -647,10 +654,12 @@ def solve(
         starts = []
         for s in seeds:
             s = check_int_in_range(s, "seed", 0, 2**63 - 1)
-            X, Y, aux = constraint._forward(constraint._random_params(n, np.random.default_rng(s)))
+            X, Y, aux = constraint.forward(constraint.random_params(n, np.random.default_rng(s)))
             starts.append((s, X, Y, aux[0]))
 
-    projection_mode = method == "rgd" and not constraint.variable_centres
+    projection_mode = (
+        method == "rgd" and isinstance(constraint, Constraint) and not constraint.variable_centres
+    )
     t_all = time.perf_counter()
     records: list[StartRecord] = []
     finals = []
@@ -729,17 +738,12 @@ def _one_start(
         h = constraint.h
         layout = _Layout([(n, h), (n, h)])
         fun = _Objective(constraint, tau, layout, lifted=False, torch_mode=False)
-        sx, sy = constraint._sides
-        cx, cy = centres if centres is not None else (None, None)
 
         def retract(x, v):
-            Xb, Yb = layout.split(x + v)
-            return layout.join([sx.project(Xb, cx), sy.project(Yb, cy)])
+            return layout.join(list(constraint.project(*layout.split(x + v), centres)))
 
         def tangent(x, eg, info):
-            Xb, Yb = layout.split(x)
-            gX, gY = layout.split(eg)
-            return layout.join([sx.base_tangent(Xb, gX), sy.base_tangent(Yb, gY)])
+            return layout.join(list(constraint.sphere_gradient(*layout.split(x), *layout.split(eg))))
 
         def measure_fixed(pnorm, info):
             Xb, Yb, gX, gY, _ = info
@@ -759,8 +763,8 @@ def _one_start(
         Xf, Yf = (np.array(b) for b in layout.split(run.x))
         cf = centres
     else:
-        layout = _Layout(constraint._block_shapes(n))
-        x0 = layout.join(constraint._lift(X, Y, centres))
+        layout = _Layout(constraint.block_shapes(n))
+        x0 = layout.join(constraint.lift(X, Y, centres))
         if dtype is not None:
             import torch
 
@@ -791,13 +795,27 @@ def _one_start(
             )
         xf = _to_numpy(run.x)
         blocks = [b / np.linalg.norm(b, axis=1, keepdims=True) for b in layout.split(xf)]
-        Xf, Yf, aux = constraint._forward(blocks)
+        Xf, Yf, aux = constraint.forward(blocks)
         cf = aux[0]
         if dtype is not None:  # float32/torch result: make it feasible to 1e-12 in float64
             Xf, Yf = constraint.project(Xf, Yf, cf)
+    return final_check(constraint, tau, Xf, Yf, cf, run, tol, near)
+
+
+def final_check(
+    constraint: FeasibleSet, tau: float, X, Y, centres, run, tol: float, near: float = 1e-10
+) -> dict:
+    """The float64 verdict on one start's final point (shared by every solver).
+
+    Rows within ``near`` of a cap boundary are snapped onto it, L_N and its gradient are
+    recomputed with the reference :func:`verify.objective.infonce_and_grad`, and
+    converged = (the run stopped on its own test) and (KKT residual <= tol) and
+    (violation <= FEAS_TOL). ``run`` needs ``stopped_ok``, ``message``, ``n_iter``, ``n_fev``.
+    """
+    cf = centres
     if cf is not None:
         cf = tuple(np.array(c, dtype=np.float64) for c in cf)
-    Xf, Yf = constraint._snap(np.array(Xf), np.array(Yf), cf, tol=near)
+    Xf, Yf = constraint.snap(np.array(X), np.array(Y), cf, tol=near)
     loss, gX, gY = infonce_and_grad(Xf, Yf, tau)
     gn = constraint.stationarity(Xf, Yf, gX, gY, cf)
     viol = constraint.violation(Xf, Yf, cf)
@@ -820,3 +838,32 @@ def _one_start(
         "n_iter": run.n_iter,
         "n_fev": run.n_fev,
     }
+
+
+def check_feasible_set(constraint: Any) -> None:
+    """TypeError unless ``constraint`` implements :class:`verify.constraints.FeasibleSet`."""
+    if not isinstance(constraint, FeasibleSet):
+        missing = [m for m in _PROTOCOL_MEMBERS if not hasattr(constraint, m)]
+        raise TypeError(
+            "constraint must implement verify.constraints.FeasibleSet "
+            f"(missing {', '.join(missing) or '?'}), got {constraint!r}"
+        )
+
+
+_PROTOCOL_MEMBERS = (
+    "h",
+    "has_cap",
+    "variable_centres",
+    "check_xy",
+    "resolve_centres",
+    "block_shapes",
+    "random_params",
+    "lift",
+    "forward",
+    "vjp",
+    "project",
+    "stationarity",
+    "violation",
+    "snap",
+    "describe",
+)
