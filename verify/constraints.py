@@ -504,9 +504,7 @@ def _cap_vjp(U, gA, cache, alpha: float, variable: bool) -> list:
     gU[..., :k] = gW - q[..., None] * G
     out = [gU]
     if variable:
-        gg = (
-            (C[..., None] * gA).sum(-2) - (q[..., None] * V).sum(-2) - (t[..., None] * gW).sum(-2)
-        )
+        gg = (C[..., None] * gA).sum(-2) - (q[..., None] * V).sum(-2) - (t[..., None] * gW).sum(-2)
         out.append(gg[..., None, :])
     return out
 

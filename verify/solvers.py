@@ -743,7 +743,8 @@ def _one_start(
             return layout.join(list(constraint.project(*layout.split(x + v), centres)))
 
         def tangent(x, eg, info):
-            return layout.join(list(constraint.sphere_gradient(*layout.split(x), *layout.split(eg))))
+            grads = constraint.sphere_gradient(*layout.split(x), *layout.split(eg))
+            return layout.join(list(grads))
 
         def measure_fixed(pnorm, info):
             Xb, Yb, gX, gY, _ = info
