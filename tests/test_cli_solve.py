@@ -63,6 +63,8 @@ def test_subspace_hyperplanes_at_phi(tmp_path):
         "30",
         "--seed",
         "3",
+        "--starts",
+        "3",
     )
     assert d["converged"] is True
     angles = d["constraint"]["principal_angles_deg"]
@@ -87,6 +89,8 @@ def test_cone_with_certificate(tmp_path):
         "--alpha-deg",
         "30",
         "--certify",
+        "--starts",
+        "16",
     )
     assert d["converged"] is True
     cert = d["certificate"]

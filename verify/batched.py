@@ -42,7 +42,7 @@ from ._validation import check_int_in_range, check_positive
 from .constraints import FeasibleSet
 from .solvers import SolveResult, StartRecord, check_feasible_set, final_check
 
-__all__ = ["solve_batched", "default_chunk"]
+__all__ = ["solve_batched", "solve_batched_points", "default_chunk"]
 
 _RECORD_KEYS = ("loss", "grad_norm", "converged", "n_iter", "message")
 #: Bytes of working memory a chunk of starts may use (the chunk size follows from it).
@@ -379,6 +379,38 @@ def solve_batched(
     method "batched": the best start's point, its float64 KKT check, and one StartRecord
     per start (in the order of the seeds / starts).
     """
+    return solve_batched_points(
+        constraint,
+        n,
+        tau,
+        seeds=seeds,
+        starts=starts,
+        tol=tol,
+        max_iter=max_iter,
+        memory=memory,
+        stall=stall,
+        device=device,
+        chunk=chunk,
+    )[0]
+
+
+def solve_batched_points(
+    constraint: FeasibleSet,
+    n: int,
+    tau: float,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    starts: Sequence[tuple[np.ndarray, np.ndarray, Any]] | None = None,
+    tol: float = 1e-9,
+    max_iter: int = 5000,
+    memory: int = 10,
+    stall: int = 200,
+    device: Any = None,
+    chunk: int | None = None,
+) -> tuple[SolveResult, list[dict]]:
+    """:func:`solve_batched` that also returns every start's final point: a list of dicts
+    (X, Y, centres, loss, grad_norm, violation, converged, message, n_iter, n_fev), the
+    float64 checks of :func:`verify.solvers.final_check`, in the order of the starts."""
     import torch
 
     check_feasible_set(constraint)
@@ -440,7 +472,7 @@ def solve_batched(
         n_fev=prob.n_fev,
         centres=fin["centres"],
         constraint=constraint.describe(),
-    )
+    ), finals
 
 
 def _split_np(x: np.ndarray, shapes, offsets) -> list[np.ndarray]:
