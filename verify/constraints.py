@@ -313,7 +313,13 @@ class _Side:
         return self.embed(gA - np.sum(gA * A, axis=1)[:, None] * A)
 
     def tangent(
-        self, X: np.ndarray, gX: np.ndarray, c: np.ndarray | None, active_tol: float
+        self,
+        X: np.ndarray,
+        gX: np.ndarray,
+        c: np.ndarray | None,
+        active_tol: float,
+        active: np.ndarray | None = None,
+        signed: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Projected gradient pg = r - sum_i mu_i a_i (and its centre block).
 
@@ -324,31 +330,48 @@ class _Side:
         (Nocedal & Wright, Numerical Optimization, 2nd ed., §12.3). Fixed centre:
         mu_i = max(0, r_i . n_i / |n_i|^2), n_i = P_{x_i} c. Variable centre: the centre
         block couples the mu_i; solved by NNLS on the (n_active + k) x n_active system.
+        ``active`` (row indices) overrides the tolerance test; ``signed=True`` drops the
+        sign condition (equality constraints: the Riemannian gradient on the face
+        {x_i . c = cos alpha, i active}, used by verify.faces).
         """
+        return self.tangent_and_multipliers(X, gX, c, active_tol, active, signed)[:2]
+
+    def tangent_and_multipliers(
+        self, X, gX, c, active_tol: float, active=None, signed: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """:meth:`tangent` plus (active row indices, their multipliers mu)."""
         A = self.coords(X)
         gA = self.coords(gX)
         R = gA - np.sum(gA * A, axis=1)[:, None] * A
+        none = np.zeros(0, dtype=int)
         if not self.has_cap or self.vacuous_cap:
-            return self.embed(R), (np.zeros(self.h) if self.variable else None)
+            return self.embed(R), (np.zeros(self.h) if self.variable else None), none, np.zeros(0)
         gamma = self.coords(c[None, :])[0]
         dots = A @ gamma
-        act = np.flatnonzero(dots - self.cos_a <= active_tol)
+        if active is None:
+            act = np.flatnonzero(dots - self.cos_a <= active_tol)
+        else:
+            act = np.asarray(active, dtype=int)
         tc = np.zeros(self.k) if self.variable else None
+        mu = np.zeros(act.size)
         if act.size:
             Nrm = gamma[None, :] - dots[act, None] * A[act]  # n_i = P_{a_i} gamma
             s = np.linalg.norm(Nrm, axis=1)
             s = np.where(s > 0.0, s, 1.0)
             b = np.sum(R[act] * Nrm, axis=1) / s
             if not self.variable:
-                mu = np.maximum(b, 0.0) / s
+                mu = (b if signed else np.maximum(b, 0.0)) / s
             else:
                 M = A[act] - dots[act, None] * gamma[None, :]  # P_gamma a_i
                 mat = np.vstack([np.diag(s), M.T])
                 rhs = np.concatenate([b, np.zeros(self.k)])
-                mu, _ = nnls(mat, rhs, maxiter=50 * act.size + 100)
+                if signed:
+                    mu = np.linalg.lstsq(mat, rhs, rcond=None)[0]
+                else:
+                    mu, _ = nnls(mat, rhs, maxiter=50 * act.size + 100)
                 tc = -(mu[:, None] * M).sum(axis=0)
             R[act] -= mu[:, None] * Nrm
-        return self.embed(R), (None if tc is None else self.embed(tc[None, :])[0])
+        return self.embed(R), (None if tc is None else self.embed(tc[None, :])[0]), act, mu
 
     # -- feasibility ------------------------------------------------------------------------
     def violation(self, X: np.ndarray, c: np.ndarray | None) -> float:

@@ -137,6 +137,10 @@ class MultiStartResult:
         return self.result.loss_shifted
 
     @property
+    def grad_norm(self) -> float:
+        return self.result.grad_norm
+
+    @property
     def converged(self) -> bool:
         return self.result.converged
 
@@ -174,6 +178,7 @@ def multistart(
     hop_sigma: float = 0.3,
     mapped: Sequence[tuple[Sequence, Symmetry]] = (),
     keep: int = 8,
+    polish: int = 4,
     device: Any = None,
 ) -> MultiStartResult:
     """Global search for min L_N(X, Y) (THEORY.md §1) over ``constraint``, with coverage.
@@ -183,7 +188,9 @@ def multistart(
     hop_starts (default starts // 8) perturbations of the best point; mapped: pairs
     (points, symmetry), points a list of (X, Y) or of ``minima`` dicts of another
     MultiStartResult. Every start is run by :func:`verify.batched.solve_batched_points`
-    (torch float64, ``device``), tol and max_iter per start. Returns a
+    (torch float64, ``device``), tol and max_iter per start. Then the ``polish`` lowest
+    unconverged starts are refined by :func:`verify.faces.polish` (face identification on
+    caps, Riemannian Newton), judged by the same KKT tolerance. Returns a
     :class:`MultiStartResult` whose coverage pools every final start at tau.
     """
     check_feasible_set(constraint)
@@ -209,6 +216,7 @@ def multistart(
     hop_rounds = check_int_in_range(hop_rounds, "hop_rounds", 0, 1000)
     hop_sigma = check_positive(hop_sigma, "hop_sigma")
     keep = check_int_in_range(keep, "keep", 1, 10**6)
+    polish = check_int_in_range(polish, "polish", 0, 10**6)
     kw = dict(tol=tol, max_iter=max_iter, device=device)
 
     t0 = time.perf_counter()
@@ -251,7 +259,30 @@ def multistart(
             pts = _perturbed(constraint, best[2], hstarts, hop_sigma, rng)
             add("hop", *solve_batched_points(constraint, n, tau, starts=pts, **kw))
 
+    _polish(constraint, n, tau, tol, pool, polish)
     return _assemble(constraint, n, tau, tol, pool, resolution, keep, time.perf_counter() - t0)
+
+
+def _polish(constraint, n, tau, tol, pool, k) -> None:
+    """Refine the k lowest unconverged starts in place (verify.faces.polish)."""
+    from .faces import polish
+
+    todo = sorted(
+        (i for i, p in enumerate(pool) if not p[1].converged), key=lambda i: pool[i][1].loss
+    )
+    for i in todo[:k]:
+        name, rec, fin = pool[i]
+        try:
+            pt, _ = polish(constraint, n, tau, fin["X"], fin["Y"], fin["centres"], tol=tol)
+        except ValueError:  # too large for a dense Hessian: leave the start as it is
+            continue
+        if pt["loss"] > fin["loss"] + 1e-9 * max(1.0, abs(fin["loss"])) and not pt["converged"]:
+            continue
+        fin = dict(fin, **pt)
+        rec = StartRecord(
+            rec.seed, pt["loss"], pt["grad_norm"], pt["converged"], rec.n_iter, pt["message"]
+        )
+        pool[i] = (name, rec, fin)
 
 
 def _perturbed(constraint: FeasibleSet, point: dict, k: int, sigma: float, rng) -> list:

@@ -608,6 +608,7 @@ def solve(
     centres0: tuple[np.ndarray, np.ndarray] | None = None,
     memory: int = 10,
     callback: Callable[[int, float, float], None] | None = None,
+    stall: int = 200,
 ) -> SolveResult:
     """Minimise L_N(X, Y) (THEORY.md §1) over the feasible set of ``constraint``.
 
@@ -622,6 +623,8 @@ def solve(
     "torch" (L-BFGS in torch; ``dtype`` float32/float64, ``device`` "cpu"/"cuda"; its
     float32 runs are re-evaluated in float64, so ask for a tol that float32 can reach).
     ``callback(iteration, loss, grad_norm)`` is called once per iteration (for benchmarks).
+    ``stall``: lbfgs/torch stop unconverged after this many iterations without a decrease
+    of the loss beyond rounding (the precision floor of a loss-based line search).
     """
     check_feasible_set(constraint)
     n = check_int_in_range(n, "n", 2, 10**7)
@@ -632,6 +635,7 @@ def solve(
     max_iter = _DEFAULT_MAX_ITER[method] if max_iter is None else max_iter
     max_iter = check_int_in_range(max_iter, "max_iter", 0, 10**9)
     memory = check_int_in_range(memory, "memory", 1, 1000)
+    stall = check_int_in_range(stall, "stall", 1, 10**9)
     torch_mode = method == "torch"
     if torch_mode:
         dtype, device = _torch_setup(dtype, device)
@@ -679,6 +683,7 @@ def solve(
                 projection_mode,
                 dtype if torch_mode else None,
                 device if torch_mode else None,
+                stall,
             )
         )
         fin = finals[-1]
@@ -728,6 +733,7 @@ def _one_start(
     projection_mode: bool,
     dtype,
     device,
+    stall: int = 200,
 ) -> dict:
     n = X.shape[0]
     f32 = dtype is not None and str(dtype).endswith("float32")
@@ -793,6 +799,7 @@ def _one_start(
                 measure=measure,
                 memory=memory,
                 callback=callback,
+                stall=stall,
             )
         xf = _to_numpy(run.x)
         blocks = [b / np.linalg.norm(b, axis=1, keepdims=True) for b in layout.split(xf)]
