@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from modgap.verify.batched import _batched_loss_grad, solve_batched
-from modgap.verify.constraints import Cone, FeasibleSet, Subspace, Unconstrained
+from modgap.verify.constraints import (
+    Cone,
+    FeasibleSet,
+    Subspace,
+    Unconstrained,
+    random_lift_point,
+)
 from modgap.verify.objective import infonce, infonce_and_grad
 from modgap.verify.solvers import solve
 
@@ -48,11 +54,7 @@ class FirstCoordinates:
         return [(n, self.k), (n, self.k)]
 
     def random_params(self, n, rng):
-        out = []
-        for m, d in self.block_shapes(n):
-            B = rng.standard_normal((m, d))
-            out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
-        return out
+        return random_lift_point(self.block_shapes(n), rng)
 
     def _pad(self, A):
         if isinstance(A, np.ndarray):

@@ -30,7 +30,6 @@ converged only when the KKT residual is <= tol and the violation <= 1e-12.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +39,13 @@ import numpy as np
 
 from ._validation import check_int_in_range, check_positive
 from .constraints import FeasibleSet
-from .solvers import SolveResult, StartRecord, check_feasible_set, final_check
+from .solvers import (
+    SolveResult,
+    StartRecord,
+    check_feasible_set,
+    final_check,
+    result_from_finals,
+)
 
 __all__ = ["solve_batched", "solve_batched_points", "default_chunk"]
 
@@ -367,7 +372,8 @@ def solve_batched(
     stall: int = 200,
     device: Any = None,
     chunk: int | None = None,
-) -> SolveResult:
+    return_points: bool = False,
+) -> SolveResult | tuple[SolveResult, list[dict]]:
     """Minimise L_N (THEORY.md §1) from many starts at once; same answer as
     :func:`verify.solvers.solve` with method="lbfgs", run as one batch.
 
@@ -377,40 +383,10 @@ def solve_batched(
     ``device`` ("cpu" default, "cuda" where available), in chunks of ``chunk`` starts
     (default :func:`default_chunk`). Returns a :class:`verify.solvers.SolveResult` with
     method "batched": the best start's point, its float64 KKT check, and one StartRecord
-    per start (in the order of the seeds / starts).
+    per start (in the order of the seeds / starts). ``return_points=True`` also returns
+    every start's final point: a list of :func:`verify.solvers.final_check` dicts (X, Y,
+    centres, loss, grad_norm, violation, converged, message, n_iter, n_fev).
     """
-    return solve_batched_points(
-        constraint,
-        n,
-        tau,
-        seeds=seeds,
-        starts=starts,
-        tol=tol,
-        max_iter=max_iter,
-        memory=memory,
-        stall=stall,
-        device=device,
-        chunk=chunk,
-    )[0]
-
-
-def solve_batched_points(
-    constraint: FeasibleSet,
-    n: int,
-    tau: float,
-    *,
-    seeds: Sequence[int] = (0, 1, 2),
-    starts: Sequence[tuple[np.ndarray, np.ndarray, Any]] | None = None,
-    tol: float = 1e-9,
-    max_iter: int = 5000,
-    memory: int = 10,
-    stall: int = 200,
-    device: Any = None,
-    chunk: int | None = None,
-) -> tuple[SolveResult, list[dict]]:
-    """:func:`solve_batched` that also returns every start's final point: a list of dicts
-    (X, Y, centres, loss, grad_norm, violation, converged, message, n_iter, n_fev), the
-    float64 checks of :func:`verify.solvers.final_check`, in the order of the starts."""
     import torch
 
     check_feasible_set(constraint)
@@ -449,30 +425,10 @@ def solve_batched_points(
         StartRecord(lab, *(fin[k] for k in _RECORD_KEYS))
         for lab, fin in zip(labels, finals, strict=True)
     ]
-    losses = [r.loss for r in records]
-    best = int(np.argmin(losses))
-    fin = finals[best]
-    return SolveResult(
-        X=fin["X"],
-        Y=fin["Y"],
-        loss=fin["loss"],
-        loss_shifted=fin["loss"] - 2.0 * math.log(n),
-        grad_norm=fin["grad_norm"],
-        n_iter=fin["n_iter"],
-        wall_time=wall,
-        converged=fin["converged"],
-        message=fin["message"],
-        loss_spread=float(max(losses) - min(losses)),
-        per_start=records,
-        method="batched",
-        seed=records[best].seed,
-        tau=tau,
-        tol=tol,
-        violation=fin["violation"],
-        n_fev=prob.n_fev,
-        centres=fin["centres"],
-        constraint=constraint.describe(),
-    ), finals
+    res = result_from_finals(
+        constraint, n, tau, tol, "batched", records, finals, wall, n_fev=prob.n_fev
+    )
+    return (res, finals) if return_points else res
 
 
 def _split_np(x: np.ndarray, shapes, offsets) -> list[np.ndarray]:
@@ -507,3 +463,8 @@ def _start_params(constraint: FeasibleSet, n: int, seeds, starts) -> tuple[list,
         blocks = constraint.lift(X, Y, aux[0])  # the start of verify.solvers.solve
         params.append(np.concatenate([np.ravel(b) for b in blocks]))
     return [int(s) for s in seeds], params
+
+
+def solve_batched_points(constraint: FeasibleSet, n: int, tau: float, **kwargs):
+    """:func:`solve_batched` with ``return_points=True``: (SolveResult, final points)."""
+    return solve_batched(constraint, n, tau, return_points=True, **kwargs)

@@ -66,6 +66,7 @@ from .geometry import (
 
 __all__ = [
     "FeasibleSet",
+    "random_lift_point",
     "Constraint",
     "Unconstrained",
     "Cone",
@@ -154,6 +155,16 @@ class FeasibleSet(Protocol):
     def describe(self) -> dict:
         """JSON-serialisable description of the set."""
         ...
+
+
+def random_lift_point(shapes, rng: np.random.Generator) -> list[np.ndarray]:
+    """A uniform random point of a product of spheres: one (m, d) block per shape, rows
+    standard Gaussian then normalised (uniform on S^{d-1}; Muller, CACM 2, 1959)."""
+    out = []
+    for m, d in shapes:
+        B = rng.standard_normal((m, d))
+        out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
+    return out
 
 
 def _is_torch(a: Any) -> bool:
@@ -398,11 +409,7 @@ class _Side:
         return shapes
 
     def random_params(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-        out = []
-        for m, d in self.block_shapes(n):
-            B = rng.standard_normal((m, d))
-            out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
-        return out
+        return random_lift_point(self.block_shapes(n), rng)
 
     def lift(self, X: np.ndarray, c: np.ndarray | None) -> list[np.ndarray]:
         """Parameters whose forward image is X (within alpha * _LIFT_NUDGE rad, see below).

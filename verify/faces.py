@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .constraints import Constraint, _cap_forward, _cap_vjp
+from .constraints import Constraint, _cap_forward, _cap_vjp, random_lift_point
 from .solvers import solve
 
 __all__ = ["CapFace", "polish", "FACE_TOL"]
@@ -110,11 +110,7 @@ class CapFace:
         return self._side_shapes(s0, n) + self._side_shapes(s1, n)
 
     def random_params(self, n: int, rng) -> list[np.ndarray]:
-        out = []
-        for m, d in self.block_shapes(n):
-            B = rng.standard_normal((m, d))
-            out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
-        return out
+        return random_lift_point(self.block_shapes(n), rng)
 
     def _split(self, blocks):
         n = self._n

@@ -43,7 +43,7 @@ from ._validation import check_int_in_range, check_positive
 from .batched import solve_batched_points
 from .constraints import FeasibleSet
 from .coverage import DEFAULT_RESOLUTION, Coverage, coverage
-from .solvers import SolveResult, StartRecord, check_feasible_set
+from .solvers import SolveResult, StartRecord, check_feasible_set, result_from_finals
 
 __all__ = [
     "multistart",
@@ -96,6 +96,9 @@ def reflection(normal: np.ndarray, modality: str = "y", h: int | None = None) ->
     )
 
 
+_DELEGATED = ("X", "Y", "centres", "loss", "loss_shifted", "grad_norm", "converged", "message")
+
+
 @dataclass
 class MultiStartResult:
     """Result of :func:`multistart`.
@@ -116,37 +119,12 @@ class MultiStartResult:
     wall_time: float
     minima: list[dict] = field(default_factory=list)
 
-    @property
-    def X(self) -> np.ndarray:
-        return self.result.X
-
-    @property
-    def Y(self) -> np.ndarray:
-        return self.result.Y
-
-    @property
-    def centres(self):
-        return self.result.centres
-
-    @property
-    def loss(self) -> float:
-        return self.result.loss
-
-    @property
-    def loss_shifted(self) -> float:
-        return self.result.loss_shifted
-
-    @property
-    def grad_norm(self) -> float:
-        return self.result.grad_norm
-
-    @property
-    def converged(self) -> bool:
-        return self.result.converged
-
-    @property
-    def message(self) -> str:
-        return self.result.message
+    def __getattr__(self, name: str):
+        """X, Y, centres, loss, loss_shifted, grad_norm, converged, message: the best
+        start's, from ``result``."""
+        if name in _DELEGATED:
+            return getattr(self.result, name)
+        raise AttributeError(f"MultiStartResult has no attribute {name!r}")
 
     def summary(self) -> dict:
         """JSON-serialisable: the best start's numbers (SolveResult.summary without the
@@ -306,7 +284,7 @@ def _assemble(constraint, n, tau, tol, pool, resolution, keep, wall) -> MultiSta
     conv = [i for i, r in enumerate(records) if r.converged]
     cand = conv or list(range(len(records)))
     ib = min(cand, key=lambda i: records[i].loss)
-    name, rec, fin = pool[ib]
+    name = pool[ib][0]
     strategies: dict[str, dict] = {}
     for s, r, _ in pool:
         d = strategies.setdefault(s, {"starts": 0, "converged": 0, "best": math.inf})
@@ -315,27 +293,17 @@ def _assemble(constraint, n, tau, tol, pool, resolution, keep, wall) -> MultiSta
         d["best"] = min(d["best"], r.loss)
     for d in strategies.values():
         d["best_shifted"] = d["best"] - 2.0 * math.log(n)
-    losses = [r.loss for r in records]
-    result = SolveResult(
-        X=fin["X"],
-        Y=fin["Y"],
-        loss=fin["loss"],
-        loss_shifted=fin["loss"] - 2.0 * math.log(n),
-        grad_norm=fin["grad_norm"],
-        n_iter=fin["n_iter"],
-        wall_time=wall,
-        converged=fin["converged"],
-        message=fin["message"],
-        loss_spread=float(max(losses) - min(losses)),
-        per_start=records,
-        method="batched multistart",
-        seed=rec.seed,
-        tau=tau,
-        tol=tol,
-        violation=fin["violation"],
+    result = result_from_finals(
+        constraint,
+        n,
+        tau,
+        tol,
+        "batched multistart",
+        records,
+        [p[2] for p in pool],
+        wall,
+        best=ib,
         n_fev=int(sum(p[2]["n_fev"] for p in pool)),
-        centres=fin["centres"],
-        constraint=constraint.describe(),
     )
     minima = []
     seen: list[float] = []

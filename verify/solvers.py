@@ -50,6 +50,7 @@ __all__ = [
     "StartRecord",
     "loss_and_grad",
     "final_check",
+    "result_from_finals",
     "check_feasible_set",
     "CENTRE_TOL",
 ]
@@ -693,8 +694,26 @@ def solve(
             )
         )
     wall = time.perf_counter() - t_all
+    return result_from_finals(constraint, n, tau, tol, method, records, finals, wall)
+
+
+def result_from_finals(
+    constraint: Any,
+    n: int,
+    tau: float,
+    tol: float,
+    method: str,
+    records: list[StartRecord],
+    finals: list[dict],
+    wall: float,
+    best: int | None = None,
+    n_fev: int | None = None,
+) -> SolveResult:
+    """The SolveResult of a multi-start run: the best start (lowest final loss, or index
+    ``best``) from its :func:`final_check` dict, every start's StartRecord, and
+    loss_spread = max - min of the final losses (shared by every multi-start solver)."""
     losses = [r.loss for r in records]
-    best = int(np.argmin(losses))
+    best = int(np.argmin(losses)) if best is None else best
     fin = finals[best]
     return SolveResult(
         X=fin["X"],
@@ -713,7 +732,7 @@ def solve(
         tau=tau,
         tol=tol,
         violation=fin["violation"],
-        n_fev=fin["n_fev"],
+        n_fev=fin["n_fev"] if n_fev is None else n_fev,
         centres=fin["centres"],
         constraint=constraint.describe(),
     )
