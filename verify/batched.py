@@ -42,6 +42,7 @@ from .constraints import FeasibleSet
 from .solvers import (
     SolveResult,
     StartRecord,
+    _Layout,
     check_feasible_set,
     final_check,
     result_from_finals,
@@ -78,13 +79,8 @@ class _BatchProblem:
     def __init__(self, constraint: FeasibleSet, n: int, tau: float):
         self.c = constraint
         self.tau = tau
-        self.shapes = list(constraint.block_shapes(n))
-        self.offsets = []
-        o = 0
-        for m, d in self.shapes:
-            self.offsets.append(o)
-            o += m * d
-        self.size = o
+        lay = _Layout(constraint.block_shapes(n))
+        self.shapes, self.offsets, self.size = lay.shapes, lay.offsets, lay.size
         self.n_fev = 0
 
     def split(self, x) -> list:
