@@ -134,6 +134,7 @@ def test_stdout_without_json(capsys):
         (["--constraint", "none", "--starts", "0"], "starts"),
         (["--constraint", "none", "--strategies", "annealing"], "--strategies"),
         (["--constraint", "none", "--resolution", "0"], "--resolution"),
+        (["--constraint", "none", "--polish", "-1"], "--polish"),
         (["--constraint", "none", "--method", "lbfgs", "--strategies", "hop"], "--strategies"),
     ],
 )

@@ -74,6 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "starts only",
     )
     parser.add_argument("--device", default=None, help="torch device of --method batched")
+    parser.add_argument(
+        "--polish",
+        type=int,
+        default=4,
+        help="--method batched: refine this many of the lowest unconverged starts by face "
+        "identification (caps) and Riemannian Newton (default 4; a few seconds each)",
+    )
     parser.add_argument("--tol", type=float, default=1e-9, help="stationarity tolerance")
     parser.add_argument("--max-iter", type=int, default=None, help="iteration limit per start")
     parser.add_argument(
@@ -154,6 +161,8 @@ def _search(args, constraint, seeds):
             f"--strategies: unknown {', '.join(bad) or '(none given)'}; "
             "choose from random, continuation, hop"
         )
+    if args.polish < 0:
+        raise ValueError(f"--polish must be >= 0, got {args.polish}")
     if args.method != "batched":
         if names != ("random",) and args.strategies != _DEFAULT_STRATEGIES:
             raise ValueError(f"--strategies needs --method batched (got --method {args.method})")
@@ -184,6 +193,7 @@ def _search(args, constraint, seeds):
         max_iter=5000 if args.max_iter is None else args.max_iter,
         resolution=resolution,
         device=args.device,
+        polish=args.polish,
     )
     record = ms.summary()
     record["per_start"] = [r._asdict() for r in ms.result.per_start]
