@@ -35,19 +35,10 @@ from __future__ import annotations
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _threads import fix_threads  # noqa: E402
 
-def _early_threads(argv: list[str]) -> int:
-    for i, a in enumerate(argv):
-        if a == "--threads" and i + 1 < len(argv):
-            return int(argv[i + 1])
-        if a.startswith("--threads="):
-            return int(a.split("=", 1)[1])
-    return 1
-
-
-_THREADS = _early_threads(sys.argv)
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = str(_THREADS)
+_THREADS = fix_threads()
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -79,7 +79,7 @@ def test_infeasible_point_is_not_certified():
     C, n = EXACT_CASES["cone-fixed"]
     res = solve(C, n, TAU)
     res.X = res.X.copy()
-    res.X[0] = -C._sides[0].centre  # outside the cap
+    res.X[0] = -C.sides[0].centre  # outside the cap
     out = certify(res, C, TAU)
     assert not out["certified"] and "infeasible" in out["reason"]
 

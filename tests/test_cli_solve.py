@@ -63,6 +63,8 @@ def test_subspace_hyperplanes_at_phi(tmp_path):
         "30",
         "--seed",
         "3",
+        "--starts",
+        "3",
     )
     assert d["converged"] is True
     angles = d["constraint"]["principal_angles_deg"]
@@ -87,12 +89,31 @@ def test_cone_with_certificate(tmp_path):
         "--alpha-deg",
         "30",
         "--certify",
+        "--starts",
+        "16",
     )
     assert d["converged"] is True
     cert = d["certificate"]
     assert d["certificate_bound"] == cert["bound"]
     assert cert["certified"] and abs(cert["gap"]) <= 1e-6
     assert d["cap_centre_angle"] is not None
+
+
+def test_json_carries_the_coverage_of_the_search(tmp_path):
+    d = run_json(
+        tmp_path, "--n", "4", "--h", "3", "--tau", "0.5", "--constraint", "none", "--starts", "8"
+    )
+    cov = d["coverage"]
+    # every start of every strategy (8 random, 2 continuation chains, 2 x 1 hops) is counted
+    assert cov["starts"] == len(d["per_start"]) == 8 + 2 + 2
+    assert cov["distinct_minima"] == 1 and cov["good_turing"] == 0.0  # the simplex, always
+    assert cov["best"] == pytest.approx(simplex_loss(4, 0.5), abs=1e-10)
+    assert set(d["strategies"]) == {"random", "continuation", "hop"}
+    seq = run_json(
+        tmp_path, "--n", "4", "--h", "3", "--tau", "0.5", "--constraint", "none",
+        "--starts", "3", "--method", "lbfgs", "--strategies", "random",
+    )  # fmt: skip
+    assert seq["coverage"]["starts"] == 3 and seq["method"] == "lbfgs"
 
 
 def test_stdout_without_json(capsys):
@@ -111,6 +132,10 @@ def test_stdout_without_json(capsys):
         (["--constraint", "subspace", "--phi-deg", "120"], "phi-deg"),
         (["--constraint", "cone", "--alpha-deg", "0"], "alpha-deg"),
         (["--constraint", "none", "--starts", "0"], "starts"),
+        (["--constraint", "none", "--strategies", "annealing"], "--strategies"),
+        (["--constraint", "none", "--resolution", "0"], "--resolution"),
+        (["--constraint", "none", "--polish", "-1"], "--polish"),
+        (["--constraint", "none", "--method", "lbfgs", "--strategies", "hop"], "--strategies"),
     ],
 )
 def test_bad_input_exit_code_2(extra, message, capsys, tmp_path):
@@ -128,6 +153,7 @@ def test_noise_level_means_report_the_centre_angle_undefined(tmp_path):
     d = run_json(
         tmp_path,
         "--n", "64", "--h", "3", "--tau", "0.1", "--constraint", "subspace", "--phi-deg", "40",
+        "--method", "lbfgs", "--starts", "3",  # the 3 sequential starts (fast)
     )  # fmt: skip
     gap = d["gap"]
     assert max(gap["mean_norm_x"], gap["mean_norm_y"]) < 1e-3

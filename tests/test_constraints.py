@@ -240,12 +240,12 @@ def test_planted_kkt_point_and_its_negative_control():
 def test_lift_chain_rule_finite_differences(name):
     C = all_constraints()[name]
     rng = np.random.default_rng(31)
-    blocks = C._random_params(5, rng)
+    blocks = C.random_params(5, rng)
     if C.has_cap:  # one row near the apex, exercising the series branch of the lift
         blocks[0][0, :-1] *= 1e-4
-    X, Y, aux = C._forward(blocks)
+    X, Y, aux = C.forward(blocks)
     _, gX, gY = infonce_and_grad(X, Y, TAU)
-    grads = C._vjp(blocks, gX, gY, aux)
+    grads = C.vjp(blocks, gX, gY, aux)
     for _ in range(3):
         # directions tangent to the parameter spheres (the optimiser only moves along those)
         V = [rng.standard_normal(b.shape) for b in blocks]
@@ -253,7 +253,7 @@ def test_lift_chain_rule_finite_differences(name):
         eps = 1e-6
 
         def f(t, V=V):
-            Xt, Yt, _ = C._forward([b + t * v for b, v in zip(blocks, V, strict=True)])
+            Xt, Yt, _ = C.forward([b + t * v for b, v in zip(blocks, V, strict=True)])
             return infonce(Xt, Yt, TAU, normalize=True)
 
         fd = (f(eps) - f(-eps)) / (2 * eps)
@@ -266,7 +266,7 @@ def test_lift_round_trip(name):
     C = all_constraints()[name]
     X, Y = C.random_point(6, rng=9)
     centres = C.centres_for(X, Y)
-    X2, Y2, aux = C._forward(C._lift(X, Y, centres))
+    X2, Y2, aux = C.forward(C.lift(X, Y, centres))
     # interior rows come back exactly; boundary rows (none here) would move by alpha * 1e-8
     np.testing.assert_allclose(X2, X, atol=1e-12)
     np.testing.assert_allclose(Y2, Y, atol=1e-12)

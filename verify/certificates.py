@@ -128,13 +128,13 @@ class _Layout:
                     self.fixed.append(NB[:, j])
                     self.normals[side].append(idx)
                     idx += 1
-        for side, s in enumerate(constraint._sides):
+        for side, s in enumerate(constraint.sides):
             if s.has_cap and not s.variable:
                 self.fixed.append(s.centre)
                 self.centre[side] = idx
                 idx += 1
         self.n_fixed_end = idx
-        for side, s in enumerate(constraint._sides):
+        for side, s in enumerate(constraint.sides):
             if s.has_cap and s.variable:
                 self.centre[side] = idx
                 self.variable.append(idx)
@@ -152,7 +152,7 @@ def _build(constraint: Constraint, n: int, tau: float, lay: _Layout):
     nf = lay.n_fixed_end - 2 * n
     if nf:
         cons.append(G[2 * n : lay.n_fixed_end, 2 * n : lay.n_fixed_end] == lay.F.T @ lay.F)
-    for side, s in enumerate(constraint._sides):
+    for side, s in enumerate(constraint.sides):
         rows = slice(0, n) if side == 0 else slice(n, 2 * n)
         for j in lay.normals[side]:
             cons.append(G[rows, j] == 0)
@@ -318,7 +318,7 @@ def certify(
     """
     tau = check_positive(tau, "tau")
     tol = check_positive(tol, "tol")
-    X, Y = constraint._check_xy(result.X, result.Y)
+    X, Y = constraint.check_xy(result.X, result.Y)
     n = X.shape[0]
     centres = getattr(result, "centres", None)
     if certificate is None:

@@ -33,12 +33,18 @@ is a product of spheres and every point of it is feasible. The boundary |w| = 1 
 (s = 0) at which, under strict complementarity, the lifted problem has a non-degenerate
 minimum ("squared slack" reformulation; Bertsekas, Nonlinear Programming, 3rd ed., §3.3.2).
 Stationarity is always measured on the original problem, never on the lift.
+
+The protocol. What a feasible set must offer to the solvers (verify.solvers,
+verify.batched, verify.search) is the :class:`FeasibleSet` protocol below, documented
+method by method in docs/constraints.md; :class:`Constraint` implements it for the four
+sets above. A new feasible set needs only those members (no subclassing); the Gram
+certificates (verify.certificates) additionally read :attr:`Constraint.sides`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.optimize import nnls
@@ -62,6 +68,8 @@ from .geometry import (
 )
 
 __all__ = [
+    "FeasibleSet",
+    "random_lift_point",
     "Constraint",
     "Unconstrained",
     "Cone",
@@ -74,6 +82,90 @@ __all__ = [
 _LIFT_NUDGE = 1e-8
 #: Below this value of alpha |w| the lift uses Taylor series (no cancellation).
 _SERIES_BELOW = 1e-2
+
+
+@runtime_checkable
+class FeasibleSet(Protocol):
+    """What a feasible set of (X, Y) in (S^{h-1})^N x (S^{h-1})^N must implement.
+
+    The solvers never see the set itself, only a *lift*: a product of spheres (blocks of
+    unit rows, :meth:`block_shapes`) with a smooth map :meth:`forward` onto the feasible
+    set, its chain rule :meth:`vjp`, and a right inverse :meth:`lift`. Optimality is always
+    judged on the original problem by :meth:`stationarity` (first-order KKT residual) and
+    :meth:`violation` (Nocedal & Wright, Numerical Optimization, 2nd ed., §12.3). Arrays
+    are numpy float64 except in forward/vjp, which must also accept torch tensors with
+    optional leading batch dimensions. See docs/constraints.md for a worked example.
+    """
+
+    h: int
+
+    @property
+    def has_cap(self) -> bool:
+        """True when some modality has inequality constraints (caps)."""
+        ...
+
+    @property
+    def variable_centres(self) -> bool:
+        """True when the lift carries extra variables (cap centres) besides X and Y."""
+        ...
+
+    def check_xy(self, X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+        """Validated float64 (X, Y) of shape (N, h); ValueError naming the argument."""
+        ...
+
+    def resolve_centres(self, X, Y, centres) -> tuple | None:
+        """The extra variables (c_x, c_y) to use at (X, Y) when ``centres`` may be None."""
+        ...
+
+    def block_shapes(self, n: int) -> list[tuple[int, int]]:
+        """Shapes (m_b, d_b) of the lift's blocks; each row is a unit vector of R^{d_b}."""
+        ...
+
+    def random_params(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """A random point of the lift (one array per block)."""
+        ...
+
+    def lift(self, X, Y, centres) -> list[np.ndarray]:
+        """Blocks whose forward image is (X, Y) (a feasible point)."""
+        ...
+
+    def forward(self, blocks: list) -> tuple[Any, Any, Any]:
+        """(X, Y, aux) with aux[0] the centres (or None); every image must be feasible."""
+        ...
+
+    def vjp(self, blocks: list, gX, gY, aux) -> list:
+        """Euclidean gradient of L(forward(blocks)) per block, given dL/dX and dL/dY."""
+        ...
+
+    def project(self, X, Y, centres=None) -> tuple[np.ndarray, np.ndarray]:
+        """A feasible point near (X, Y) (used to start from a user-given point)."""
+        ...
+
+    def stationarity(self, X, Y, gX, gY, centres=None, *, active_tol: float = ...) -> float:
+        """First-order KKT residual at (X, Y) for the Euclidean gradient (gX, gY)."""
+        ...
+
+    def violation(self, X, Y, centres=None) -> float:
+        """Largest constraint violation at (X, Y) (0 for a feasible point)."""
+        ...
+
+    def snap(self, X, Y, centres, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+        """Put nearly-active rows exactly on their constraint (identity without caps)."""
+        ...
+
+    def describe(self) -> dict:
+        """JSON-serialisable description of the set."""
+        ...
+
+
+def random_lift_point(shapes, rng: np.random.Generator) -> list[np.ndarray]:
+    """A uniform random point of a product of spheres: one (m, d) block per shape, rows
+    standard Gaussian then normalised (uniform on S^{d-1}; Muller, CACM 2, 1959)."""
+    out = []
+    for m, d in shapes:
+        B = rng.standard_normal((m, d))
+        out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
+    return out
 
 
 def _is_torch(a: Any) -> bool:
@@ -233,7 +325,13 @@ class _Side:
         return self.embed(gA - np.sum(gA * A, axis=1)[:, None] * A)
 
     def tangent(
-        self, X: np.ndarray, gX: np.ndarray, c: np.ndarray | None, active_tol: float
+        self,
+        X: np.ndarray,
+        gX: np.ndarray,
+        c: np.ndarray | None,
+        active_tol: float,
+        active: np.ndarray | None = None,
+        signed: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Projected gradient pg = r - sum_i mu_i a_i (and its centre block).
 
@@ -244,31 +342,48 @@ class _Side:
         (Nocedal & Wright, Numerical Optimization, 2nd ed., §12.3). Fixed centre:
         mu_i = max(0, r_i . n_i / |n_i|^2), n_i = P_{x_i} c. Variable centre: the centre
         block couples the mu_i; solved by NNLS on the (n_active + k) x n_active system.
+        ``active`` (row indices) overrides the tolerance test; ``signed=True`` drops the
+        sign condition (equality constraints: the Riemannian gradient on the face
+        {x_i . c = cos alpha, i active}, used by verify.faces).
         """
+        return self.tangent_and_multipliers(X, gX, c, active_tol, active, signed)[:2]
+
+    def tangent_and_multipliers(
+        self, X, gX, c, active_tol: float, active=None, signed: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """:meth:`tangent` plus (active row indices, their multipliers mu)."""
         A = self.coords(X)
         gA = self.coords(gX)
         R = gA - np.sum(gA * A, axis=1)[:, None] * A
+        none = np.zeros(0, dtype=int)
         if not self.has_cap or self.vacuous_cap:
-            return self.embed(R), (np.zeros(self.h) if self.variable else None)
+            return self.embed(R), (np.zeros(self.h) if self.variable else None), none, np.zeros(0)
         gamma = self.coords(c[None, :])[0]
         dots = A @ gamma
-        act = np.flatnonzero(dots - self.cos_a <= active_tol)
+        if active is None:
+            act = np.flatnonzero(dots - self.cos_a <= active_tol)
+        else:
+            act = np.asarray(active, dtype=int)
         tc = np.zeros(self.k) if self.variable else None
+        mu = np.zeros(act.size)
         if act.size:
             Nrm = gamma[None, :] - dots[act, None] * A[act]  # n_i = P_{a_i} gamma
             s = np.linalg.norm(Nrm, axis=1)
             s = np.where(s > 0.0, s, 1.0)
             b = np.sum(R[act] * Nrm, axis=1) / s
             if not self.variable:
-                mu = np.maximum(b, 0.0) / s
+                mu = (b if signed else np.maximum(b, 0.0)) / s
             else:
                 M = A[act] - dots[act, None] * gamma[None, :]  # P_gamma a_i
                 mat = np.vstack([np.diag(s), M.T])
                 rhs = np.concatenate([b, np.zeros(self.k)])
-                mu, _ = nnls(mat, rhs, maxiter=50 * act.size + 100)
+                if signed:
+                    mu = np.linalg.lstsq(mat, rhs, rcond=None)[0]
+                else:
+                    mu, _ = nnls(mat, rhs, maxiter=50 * act.size + 100)
                 tc = -(mu[:, None] * M).sum(axis=0)
             R[act] -= mu[:, None] * Nrm
-        return self.embed(R), (None if tc is None else self.embed(tc[None, :])[0])
+        return self.embed(R), (None if tc is None else self.embed(tc[None, :])[0]), act, mu
 
     # -- feasibility ------------------------------------------------------------------------
     def violation(self, X: np.ndarray, c: np.ndarray | None) -> float:
@@ -295,11 +410,7 @@ class _Side:
         return shapes
 
     def random_params(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-        out = []
-        for m, d in self.block_shapes(n):
-            B = rng.standard_normal((m, d))
-            out.append(B / np.linalg.norm(B, axis=1, keepdims=True))
-        return out
+        return random_lift_point(self.block_shapes(n), rng)
 
     def lift(self, X: np.ndarray, c: np.ndarray | None) -> list[np.ndarray]:
         """Parameters whose forward image is X (within alpha * _LIFT_NUDGE rad, see below).
@@ -329,13 +440,14 @@ class _Side:
         return out
 
     def forward(self, blocks: list) -> tuple[Any, Any, tuple | None]:
-        """(X, c, cache) from the parameter blocks; numpy or torch (same formulas)."""
+        """(X, c, cache) from the parameter blocks; numpy or torch (same formulas), with
+        optional leading batch dimensions (blocks of shape (..., m, d))."""
         if not self.has_cap:
             return self.embed(blocks[0]), None, None
         U = blocks[0]
-        gamma = blocks[1][0] if self.variable else self._const(U, "gamma")
+        gamma = blocks[1][..., 0, :] if self.variable else self._const(U, "gamma")
         A, cache = _cap_forward(U, gamma, self.alpha)
-        c = self.embed(gamma[None, :])[0] if self.variable else self.centre
+        c = self.embed(gamma[..., None, :])[..., 0, :] if self.variable else self.centre
         return self.embed(A), c, cache + (gamma,)
 
     def vjp(self, blocks: list, gX, cache) -> list:
@@ -373,12 +485,16 @@ def _cap_project(A: np.ndarray, gamma: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _cap_forward(U, gamma, alpha: float):
-    """x = cos(alpha r) gamma + (sin(alpha r) / r) w, w = v - (v . gamma) gamma, r = |w|."""
+    """x = cos(alpha r) gamma + (sin(alpha r) / r) w, w = v - (v . gamma) gamma, r = |w|.
+
+    U: (..., n, k + 1) parameters, gamma: (k,) fixed or (..., k) per batch entry; any
+    leading batch dimensions are carried through (numpy or torch, same formulas)."""
     xp = _xp(U)
     k = gamma.shape[-1]
-    V = U[:, :k]
-    t = V @ gamma
-    W = V - t[:, None] * gamma[None, :]
+    V = U[..., :k]
+    G = gamma[..., None, :]
+    t = (V * G).sum(-1)
+    W = V - t[..., None] * G
     r = (W * W).sum(-1) ** 0.5
     z = alpha * r
     small = z < _SERIES_BELOW
@@ -390,7 +506,7 @@ def _cap_forward(U, gamma, alpha: float):
         xp.sin(z) / r_safe,
     )
     C = xp.cos(z)
-    A = C[:, None] * gamma[None, :] + Sr[:, None] * W
+    A = C[..., None] * G + Sr[..., None] * W
     return A, (V, t, W, r, z, small, r_safe, Sr, C)
 
 
@@ -398,10 +514,12 @@ def _cap_vjp(U, gA, cache, alpha: float, variable: bool) -> list:
     """Chain rule of :func:`_cap_forward`; with a = g . gamma, b = g . w,
     T(r) = (alpha r cos(alpha r) - sin(alpha r)) / r^3:
     dL/dw = (-alpha Sr a + T b) w + Sr g, dL/dv = P_gamma dL/dw,
-    dL/dgamma = sum_i [cos(alpha r_i) g_i - (dL/dw_i . gamma) v_i - t_i dL/dw_i]."""
+    dL/dgamma = sum_i [cos(alpha r_i) g_i - (dL/dw_i . gamma) v_i - t_i dL/dw_i]
+    (leading batch dimensions carried through, as in :func:`_cap_forward`)."""
     xp = _xp(U)
     V, t, W, r, z, small, r_safe, Sr, C, gamma = cache
     k = gamma.shape[-1]
+    G = gamma[..., None, :]
     z2 = z * z
     a3 = alpha**3
     Tr = xp.where(
@@ -409,16 +527,16 @@ def _cap_vjp(U, gA, cache, alpha: float, variable: bool) -> list:
         -a3 / 3.0 + a3 * z2 / 30.0 - a3 * z2 * z2 / 840.0,
         (z * C - xp.sin(z)) / r_safe**3,
     )
-    a = gA @ gamma
+    a = (gA * G).sum(-1)
     b = (gA * W).sum(-1)
-    gW = (-alpha * Sr * a + Tr * b)[:, None] * W + Sr[:, None] * gA
-    q = gW @ gamma
+    gW = (-alpha * Sr * a + Tr * b)[..., None] * W + Sr[..., None] * gA
+    q = (gW * G).sum(-1)
     gU = xp.zeros_like(U)
-    gU[:, :k] = gW - q[:, None] * gamma[None, :]
+    gU[..., :k] = gW - q[..., None] * G
     out = [gU]
     if variable:
-        gg = (C[:, None] * gA).sum(0) - (q[:, None] * V).sum(0) - (t[:, None] * gW).sum(0)
-        out.append(gg[None, :])
+        gg = (C[..., None] * gA).sum(-2) - (q[..., None] * V).sum(-2) - (t[..., None] * gW).sum(-2)
+        out.append(gg[..., None, :])
     return out
 
 
@@ -450,7 +568,8 @@ class Constraint:
         return any(s.has_cap for s in self._sides)
 
     # -- validation -------------------------------------------------------------------------
-    def _check_xy(self, X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+    def check_xy(self, X, Y, names=("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+        """(X, Y) as float64 matrices, paired, of dimension h; ValueError naming the argument."""
         X = as_matrix(X, names[0])
         Y = as_matrix(Y, names[1])
         check_paired(X, Y, names)
@@ -460,7 +579,10 @@ class Constraint:
             )
         return X, Y
 
-    def _centres(self, X, Y, centres) -> tuple:
+    def resolve_centres(self, X, Y, centres) -> tuple:
+        """The pair of cap centres to use at (X, Y): the fixed ones, the given variable ones
+        (normalised, projected into the subspace), or the smallest enclosing caps; entries
+        are None for a modality without a cap."""
         if centres is None:
             cs = (None, None)
         else:
@@ -477,10 +599,10 @@ class Constraint:
         """The cap centres used when none are given: the fixed ones, or (variable centres)
         the centres of the smallest caps containing X and Y (see _Side.enclosing_centre);
         None for constraints without caps."""
-        X, Y = self._check_xy(X, Y)
+        X, Y = self.check_xy(X, Y)
         if not self.has_cap:
             return None
-        return self._centres(X, Y, None)
+        return self.resolve_centres(X, Y, None)
 
     def random_point(self, n: int, rng: int | np.random.Generator | None = None):
         """A random feasible (X, Y) with n rows each (image of a uniform point of the lift).
@@ -489,7 +611,7 @@ class Constraint:
         cap (not uniformly: the lift's image density grows towards the boundary).
         """
         n = check_int_in_range(n, "n", 1, 10**9)
-        X, Y, _ = self._forward(self._random_params(n, _rng(rng)))
+        X, Y, _ = self.forward(self.random_params(n, _rng(rng)))
         return X, Y
 
     def project(self, X, Y, centres=None) -> tuple[np.ndarray, np.ndarray]:
@@ -502,8 +624,8 @@ class Constraint:
         this is not the nearest point of {X: some cap contains X}, which has no closed form.
         A zero row (no direction) is mapped to the first basis vector (deterministic).
         """
-        X, Y = self._check_xy(X, Y)
-        cx, cy = self._centres(X, Y, centres)
+        X, Y = self.check_xy(X, Y)
+        cx, cy = self.resolve_centres(X, Y, centres)
         return self._sides[0].project(X, cx), self._sides[1].project(Y, cy)
 
     def tangent(
@@ -539,8 +661,8 @@ class Constraint:
         norm / subspace membership when they are variables). The solver guarantees <= 1e-12
         at returned points. Without ``centres`` a variable-centre cone uses the smallest
         enclosing caps (exact for alpha <= pi/2 and rows in an open hemisphere)."""
-        X, Y = self._check_xy(X, Y)
-        cx, cy = self._centres(X, Y, centres)
+        X, Y = self.check_xy(X, Y)
+        cx, cy = self.resolve_centres(X, Y, centres)
         return max(self._sides[0].violation(X, cx), self._sides[1].violation(Y, cy))
 
     def describe(self) -> dict:
@@ -555,44 +677,67 @@ class Constraint:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.describe()})"
 
-    # -- internals used by verify.solvers and verify.certificates --------------------------
+    # -- the lift and the solver-facing part of the FeasibleSet protocol --------------------
     def _tangent(self, X, Y, gX, gY, centres, active_tol):
-        X, Y = self._check_xy(X, Y)
-        gX, gY = self._check_xy(gX, gY, ("gX", "gY"))
+        X, Y = self.check_xy(X, Y)
+        gX, gY = self.check_xy(gX, gY, ("gX", "gY"))
         if X.shape != gX.shape:
             raise InputError(f"gX must have the shape of X {X.shape}, got {gX.shape}")
-        cx, cy = self._centres(X, Y, centres)
+        cx, cy = self.resolve_centres(X, Y, centres)
         tX, tcx = self._sides[0].tangent(X, gX, cx, active_tol)
         tY, tcy = self._sides[1].tangent(Y, gY, cy, active_tol)
         return tX, tY, tcx, tcy
 
-    def _block_shapes(self, n: int) -> list[tuple[int, int]]:
+    @property
+    def sides(self) -> tuple[_Side, _Side]:
+        """The per-modality constraints (X side, Y side), read by verify.certificates.
+
+        Each exposes ``Q`` (None or the h x k basis), ``has_cap``, ``vacuous_cap``
+        (alpha >= pi), ``variable``, ``centre`` (fixed unit vector or None) and ``cos_a``."""
+        return self._sides
+
+    def block_shapes(self, n: int) -> list[tuple[int, int]]:
+        """Shapes (m_b, d_b) of the lift's parameter blocks for n pairs; every row of every
+        block is a unit vector of R^{d_b} (the lift is a product of spheres)."""
         return self._sides[0].block_shapes(n) + self._sides[1].block_shapes(n)
 
     def _split(self, blocks: list) -> tuple[list, list]:
         m = len(self._sides[0].block_shapes(1))
         return blocks[:m], blocks[m:]
 
-    def _random_params(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    def random_params(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """A uniform random point of the lift (rows Gaussian, then normalised)."""
         return self._sides[0].random_params(n, rng) + self._sides[1].random_params(n, rng)
 
-    def _lift(self, X, Y, centres) -> list[np.ndarray]:
+    def lift(self, X, Y, centres) -> list[np.ndarray]:
+        """Parameter blocks whose :meth:`forward` image is (X, Y) (and the centres)."""
         cx, cy = centres if centres is not None else (None, None)
         return self._sides[0].lift(X, cx) + self._sides[1].lift(Y, cy)
 
-    def _forward(self, blocks: list):
+    def forward(self, blocks: list):
+        """(X, Y, aux) from the parameter blocks; aux[0] is the centres pair (or None).
+
+        numpy or torch; blocks may carry leading batch dimensions (..., m_b, d_b), then X,
+        Y have shape (..., n, h) (used by the batched solver, verify.batched)."""
         bx, by = self._split(blocks)
         X, cx, kx = self._sides[0].forward(bx)
         Y, cy, ky = self._sides[1].forward(by)
         centres = (cx, cy) if self.has_cap else None
         return X, Y, (centres, kx, ky)
 
-    def _vjp(self, blocks: list, gX, gY, aux) -> list:
+    def vjp(self, blocks: list, gX, gY, aux) -> list:
+        """Euclidean gradient with respect to the blocks given dL/dX, dL/dY and the ``aux``
+        returned by :meth:`forward` (reverse-mode chain rule; batch dimensions allowed)."""
         _, kx, ky = aux
         bx, by = self._split(blocks)
         return self._sides[0].vjp(bx, gX, kx) + self._sides[1].vjp(by, gY, ky)
 
-    def _snap(self, X: np.ndarray, Y: np.ndarray, centres, tol: float = 1e-10):
+    def sphere_gradient(self, X, Y, gX, gY) -> tuple[np.ndarray, np.ndarray]:
+        """Riemannian gradient on S(A) x S(B) ignoring caps, P_Q g - (g . x) x (used by the
+        projected-gradient reference method, where the cap is handled by :meth:`project`)."""
+        return self._sides[0].base_tangent(X, gX), self._sides[1].base_tangent(Y, gY)
+
+    def snap(self, X: np.ndarray, Y: np.ndarray, centres, tol: float = 1e-10):
         """Rows within ``tol`` of a cap boundary (in x . c) put exactly on it, so that the
         active set at a returned point is exact rather than epsilon-active."""
         if not self.has_cap:
@@ -612,6 +757,16 @@ class Constraint:
                 Z[idx] = side.cos_a * c[None, :] + side.sin_a * T
             out.append(Z)
         return out[0], out[1]
+
+    # Names used before the protocol was public (kept for code written against them).
+    _check_xy = check_xy
+    _centres = resolve_centres
+    _block_shapes = block_shapes
+    _random_params = random_params
+    _lift = lift
+    _forward = forward
+    _vjp = vjp
+    _snap = snap
 
 
 class Unconstrained(Constraint):

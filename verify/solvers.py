@@ -41,12 +41,20 @@ import numpy as np
 from scipy.linalg.blas import daxpy as _daxpy
 
 from ._validation import InputError, check_int_in_range, check_positive
-from .constraints import Constraint
+from .constraints import Constraint, FeasibleSet
 from .objective import infonce_and_grad, infonce_and_grad_torch
 from .observables import GapObservables
 from .settings import FEAS_TOL
 
-__all__ = ["solve", "SolveResult", "StartRecord", "loss_and_grad"]
+__all__ = [
+    "solve",
+    "SolveResult",
+    "StartRecord",
+    "loss_and_grad",
+    "final_check",
+    "result_from_finals",
+    "check_feasible_set",
+]
 
 _DEFAULT_MAX_ITER = {"lbfgs": 5000, "torch": 5000, "rgd": 50000}
 
@@ -235,9 +243,9 @@ class _Objective:
         self.n_fev += 1
         blocks = self.layout.split(x)
         if self.lifted:
-            X, Y, aux = self.c._forward(blocks)
+            X, Y, aux = self.c.forward(blocks)
             f, gX, gY = self.kernel(X, Y, self.tau)
-            g = self.layout.join(self.c._vjp(blocks, gX, gY, aux))
+            g = self.layout.join(self.c.vjp(blocks, gX, gY, aux))
             return f, g, (X, Y, gX, gY, aux[0])
         X, Y = blocks
         f, gX, gY = self.kernel(X, Y, self.tau)
@@ -574,7 +582,7 @@ def _torch_setup(dtype, device):
 
 
 def solve(
-    constraint: Constraint,
+    constraint: FeasibleSet,
     n: int,
     tau: float,
     *,
@@ -589,6 +597,7 @@ def solve(
     centres0: tuple[np.ndarray, np.ndarray] | None = None,
     memory: int = 10,
     callback: Callable[[int, float, float], None] | None = None,
+    stall: int = 200,
 ) -> SolveResult:
     """Minimise L_N(X, Y) (docs/theory.md §1) over the feasible set of ``constraint``.
 
@@ -603,9 +612,10 @@ def solve(
     "torch" (L-BFGS in torch; ``dtype`` float32/float64, ``device`` "cpu"/"cuda"; its
     float32 runs are re-evaluated in float64, so ask for a tol that float32 can reach).
     ``callback(iteration, loss, grad_norm)`` is called once per iteration (for benchmarks).
+    ``stall``: lbfgs/torch stop unconverged after this many iterations without a decrease
+    of the loss beyond rounding (the precision floor of a loss-based line search).
     """
-    if not isinstance(constraint, Constraint):
-        raise InputError(f"constraint must be a verify.constraints.Constraint, got {constraint!r}")
+    check_feasible_set(constraint)
     n = check_int_in_range(n, "n", 2, 10**7)
     tau = check_positive(tau, "tau")
     tol = check_positive(tol, "tol")
@@ -614,6 +624,7 @@ def solve(
     max_iter = _DEFAULT_MAX_ITER[method] if max_iter is None else max_iter
     max_iter = check_int_in_range(max_iter, "max_iter", 0, 10**9)
     memory = check_int_in_range(memory, "memory", 1, 1000)
+    stall = check_int_in_range(stall, "stall", 1, 10**9)
     torch_mode = method == "torch"
     if torch_mode:
         dtype, device = _torch_setup(dtype, device)
@@ -623,10 +634,10 @@ def solve(
     if (X0 is None) != (Y0 is None):
         raise InputError("give both X0 and Y0, or neither")
     if X0 is not None:
-        X0, Y0 = constraint._check_xy(X0, Y0, ("X0", "Y0"))
+        X0, Y0 = constraint.check_xy(X0, Y0, ("X0", "Y0"))
         if X0.shape[0] != n:
             raise InputError(f"X0 must have n = {n} rows, got {X0.shape[0]}")
-        c0 = constraint._centres(X0, Y0, centres0) if constraint.has_cap else None
+        c0 = constraint.resolve_centres(X0, Y0, centres0) if constraint.has_cap else None
         X0, Y0 = constraint.project(X0, Y0, c0)
         starts: list = [(None, X0, Y0, c0)]
     else:
@@ -636,10 +647,12 @@ def solve(
         starts = []
         for s in seeds:
             s = check_int_in_range(s, "seed", 0, 2**63 - 1)
-            X, Y, aux = constraint._forward(constraint._random_params(n, np.random.default_rng(s)))
+            X, Y, aux = constraint.forward(constraint.random_params(n, np.random.default_rng(s)))
             starts.append((s, X, Y, aux[0]))
 
-    projection_mode = method == "rgd" and not constraint.variable_centres
+    projection_mode = (
+        method == "rgd" and isinstance(constraint, Constraint) and not constraint.variable_centres
+    )
     t_all = time.perf_counter()
     records: list[StartRecord] = []
     finals = []
@@ -659,6 +672,7 @@ def solve(
                 projection_mode,
                 dtype if torch_mode else None,
                 device if torch_mode else None,
+                stall,
             )
         )
         fin = finals[-1]
@@ -668,8 +682,26 @@ def solve(
             )
         )
     wall = time.perf_counter() - t_all
+    return result_from_finals(constraint, n, tau, tol, method, records, finals, wall)
+
+
+def result_from_finals(
+    constraint: Any,
+    n: int,
+    tau: float,
+    tol: float,
+    method: str,
+    records: list[StartRecord],
+    finals: list[dict],
+    wall: float,
+    best: int | None = None,
+    n_fev: int | None = None,
+) -> SolveResult:
+    """The SolveResult of a multi-start run: the best start (lowest final loss, or index
+    ``best``) from its :func:`final_check` dict, every start's StartRecord, and
+    loss_spread = max - min of the final losses (shared by every multi-start solver)."""
     losses = [r.loss for r in records]
-    best = int(np.argmin(losses))
+    best = int(np.argmin(losses)) if best is None else best
     fin = finals[best]
     return SolveResult(
         X=fin["X"],
@@ -688,7 +720,7 @@ def solve(
         tau=tau,
         tol=tol,
         violation=fin["violation"],
-        n_fev=fin["n_fev"],
+        n_fev=fin["n_fev"] if n_fev is None else n_fev,
         centres=fin["centres"],
         constraint=constraint.describe(),
     )
@@ -708,6 +740,7 @@ def _one_start(
     projection_mode: bool,
     dtype,
     device,
+    stall: int = 200,
 ) -> dict:
     n = X.shape[0]
     f32 = dtype is not None and str(dtype).endswith("float32")
@@ -718,17 +751,13 @@ def _one_start(
         h = constraint.h
         layout = _Layout([(n, h), (n, h)])
         fun = _Objective(constraint, tau, layout, lifted=False, torch_mode=False)
-        sx, sy = constraint._sides
-        cx, cy = centres if centres is not None else (None, None)
 
         def retract(x, v):
-            Xb, Yb = layout.split(x + v)
-            return layout.join([sx.project(Xb, cx), sy.project(Yb, cy)])
+            return layout.join(list(constraint.project(*layout.split(x + v), centres)))
 
         def tangent(x, eg, info):
-            Xb, Yb = layout.split(x)
-            gX, gY = layout.split(eg)
-            return layout.join([sx.base_tangent(Xb, gX), sy.base_tangent(Yb, gY)])
+            grads = constraint.sphere_gradient(*layout.split(x), *layout.split(eg))
+            return layout.join(list(grads))
 
         def measure_fixed(pnorm, info):
             Xb, Yb, gX, gY, _ = info
@@ -748,8 +777,8 @@ def _one_start(
         Xf, Yf = (np.array(b) for b in layout.split(run.x))
         cf = centres
     else:
-        layout = _Layout(constraint._block_shapes(n))
-        x0 = layout.join(constraint._lift(X, Y, centres))
+        layout = _Layout(constraint.block_shapes(n))
+        x0 = layout.join(constraint.lift(X, Y, centres))
         if dtype is not None:
             import torch
 
@@ -777,16 +806,31 @@ def _one_start(
                 measure=measure,
                 memory=memory,
                 callback=callback,
+                stall=stall,
             )
         xf = _to_numpy(run.x)
         blocks = [b / np.linalg.norm(b, axis=1, keepdims=True) for b in layout.split(xf)]
-        Xf, Yf, aux = constraint._forward(blocks)
+        Xf, Yf, aux = constraint.forward(blocks)
         cf = aux[0]
         if dtype is not None:  # float32/torch result: make it feasible to 1e-12 in float64
             Xf, Yf = constraint.project(Xf, Yf, cf)
+    return final_check(constraint, tau, Xf, Yf, cf, run, tol, near)
+
+
+def final_check(
+    constraint: FeasibleSet, tau: float, X, Y, centres, run, tol: float, near: float = 1e-10
+) -> dict:
+    """The float64 verdict on one start's final point (shared by every solver).
+
+    Rows within ``near`` of a cap boundary are snapped onto it, L_N and its gradient are
+    recomputed with the reference :func:`verify.objective.infonce_and_grad`, and
+    converged = (the run stopped on its own test) and (KKT residual <= tol) and
+    (violation <= FEAS_TOL). ``run`` needs ``stopped_ok``, ``message``, ``n_iter``, ``n_fev``.
+    """
+    cf = centres
     if cf is not None:
         cf = tuple(np.array(c, dtype=np.float64) for c in cf)
-    Xf, Yf = constraint._snap(np.array(Xf), np.array(Yf), cf, tol=near)
+    Xf, Yf = constraint.snap(np.array(X), np.array(Y), cf, tol=near)
     loss, gX, gY = infonce_and_grad(Xf, Yf, tau)
     gn = constraint.stationarity(Xf, Yf, gX, gY, cf)
     viol = constraint.violation(Xf, Yf, cf)
@@ -809,3 +853,33 @@ def _one_start(
         "n_iter": run.n_iter,
         "n_fev": run.n_fev,
     }
+
+
+def check_feasible_set(constraint: Any) -> None:
+    """InputError (a TypeError) unless ``constraint`` implements
+    :class:`verify.constraints.FeasibleSet`."""
+    if not isinstance(constraint, FeasibleSet):
+        missing = [m for m in _PROTOCOL_MEMBERS if not hasattr(constraint, m)]
+        raise InputError(
+            "constraint must implement verify.constraints.FeasibleSet "
+            f"(missing {', '.join(missing) or '?'}), got {constraint!r}"
+        )
+
+
+_PROTOCOL_MEMBERS = (
+    "h",
+    "has_cap",
+    "variable_centres",
+    "check_xy",
+    "resolve_centres",
+    "block_shapes",
+    "random_params",
+    "lift",
+    "forward",
+    "vjp",
+    "project",
+    "stationarity",
+    "violation",
+    "snap",
+    "describe",
+)
