@@ -12,7 +12,7 @@ from typing import Any
 
 import sympy as sp
 
-from modgap.verify.settings import LOSS_RESOLUTION
+from modgap.verify.settings import GOOD_TURING_THRESHOLD, LOSS_RESOLUTION
 
 from .verdict import Status, Verdict
 
@@ -58,16 +58,24 @@ def set_margins(
     others: dict[str, float],
     flip_loss: float | None,
     paper_interior: int,
+    competitor_coverage: list[dict[str, Any]] | None = None,
 ) -> None:
     """Margins of one setting of a branch comparison, in place (Theorems 2 and 3).
 
     margin_vs_paper = min(others) - paper_loss (< -LOSS_RESOLUTION: the paper's configuration
     is strictly beaten; |.| <= LOSS_RESOLUTION: a tie), closest_competitor, flip_margin =
-    flip_loss - paper_loss, paper_interior = points inside the caps at the paper's optimum."""
+    flip_loss - paper_loss, paper_interior = points inside the caps at the paper's optimum;
+    competitor_good_turing = the largest Good-Turing estimate among the competitor branches'
+    searches (``competitor_coverage``: their coverage records; None when not measured): the
+    chance that one more start of a competitor finds a basin not yet seen, possibly lower
+    than the paper's configuration (issue 12; verify.coverage)."""
     res["margin_vs_paper"] = min(others.values()) - paper_loss
     res["closest_competitor"] = min(others, key=others.get)
     res["flip_margin"] = None if flip_loss is None else flip_loss - paper_loss
     res["paper_interior"] = paper_interior
+    res["competitor_good_turing"] = (
+        max(c["good_turing"] for c in competitor_coverage) if competitor_coverage else None
+    )
     res["tie"] = abs(res["margin_vs_paper"]) <= LOSS_RESOLUTION
     res["strictly_beaten"] = res["margin_vs_paper"] < -LOSS_RESOLUTION
 
@@ -120,7 +128,9 @@ def branch_verdicts(
     ties = [r for r in rows if r["tie"]]
     strict = [r for r in rows if not r["tie"] and not r["strictly_beaten"]]
     texts = "; ".join(text(r) for r in rows)
+    gt = [r.get("competitor_good_turing") for r in rows]
     summary = dict(
+        max_competitor_good_turing=max((g for g in gt if g is not None), default=None),
         n_ties=len(ties),
         n_beaten=len(beaten),
         n_strict=len(strict),
@@ -146,6 +156,19 @@ def branch_verdicts(
             f"{len(strict)}, tied within {LOSS_RESOLUTION:g} at {len(ties)}; uniqueness is the "
             f"separate verdict). {texts}."
         )
+        # "nothing found beats X" rests on the competitors' searches: CONFIRMED only when
+        # their coverage says a further start would hardly find an unseen basin (issue 12)
+        gts = [r["competitor_good_turing"] for r in rows if r.get("competitor_good_turing")]
+        worst = max(gts, default=None)
+        if worst is not None and worst >= GOOD_TURING_THRESHOLD:
+            a_status = Status.INCONCLUSIVE
+            a_detail = (
+                f"SEARCH COVERAGE TOO THIN: nothing found beats {paper}, but the largest "
+                f"Good-Turing estimate among the competitor branches' searches is {worst:.3f} "
+                f">= {GOOD_TURING_THRESHOLD:g} (the chance that one more start finds a basin "
+                "not yet seen): more starts are needed before 'nothing beats' can be "
+                "CONFIRMED. " + a_detail
+            )
     if beaten:
         u_status = Status.REFUTED
         u_detail = f"{paper} is strictly beaten (see the attainment verdict): " + a_detail
@@ -164,6 +187,9 @@ def branch_verdicts(
             "hard-cap reading (points pile up on the cap boundary), which vMF caps (full "
             f"support) do not have{note}. Settings: {texts}."
         )
+    elif a_status is Status.INCONCLUSIVE:
+        u_status = Status.INCONCLUSIVE
+        u_detail = "Uniqueness rests on the same searches: " + a_detail
     else:
         u_status = Status.CONFIRMED
         u_detail = (

@@ -496,6 +496,7 @@ def _classify(res: dict[str, Any]) -> None:
         others,
         pi_rows[0]["loss"] if pi_rows else None,
         at0["n_interior_x"] + at0["n_interior_y"],
+        competitor_coverage=[p["coverage"] for p in prof[1:] if "coverage" in p],
     )
 
 

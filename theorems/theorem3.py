@@ -562,6 +562,7 @@ def _classify_cone(c: dict[str, Any]) -> None:
         others,
         prof["antipodal_b"]["loss"] if "antipodal_b" in prof else None,
         prof["claimed"]["n_interior_x"] + prof["claimed"]["n_interior_y"],
+        competitor_coverage=[v["coverage"] for k, v in prof.items() if k != "claimed"],
     )
 
 

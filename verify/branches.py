@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from modgap.verify.coverage import coverage
 from modgap.verify.geometry import angle_between
 from modgap.verify.observables import gap_observables
 from modgap.verify.settings import INTERIOR_TOL, LOSS_RESOLUTION
@@ -60,7 +61,9 @@ def solve_branch(
 
     Returns (best SolveResult, summary dict: loss, converged, grad_norm, loss_spread over all
     starts, n_starts, n_at_best = starts within LOSS_RESOLUTION of the best, n_converged,
-    best_start = 'random' or 'reflected'; all runs)."""
+    best_start = 'random' or 'reflected', coverage = the search's coverage record
+    (:func:`modgap.verify.coverage.coverage` over every start: distinct minima, starts at
+    the best, Good-Turing estimate); all runs)."""
     from modgap.verify.solvers import solve
 
     runs = list(prior)
@@ -70,6 +73,7 @@ def solve_branch(
         runs.append(("reflected", solve(constraint, N, tau, X0=X0, Y0=Y0, **SOLVE_SETTINGS)))
     kind, best = min(runs, key=lambda kr: kr[1].loss)
     losses = [p.loss for _, r in runs for p in r.per_start]
+    cov = coverage(losses, [p.converged for _, r in runs for p in r.per_start])
     row = dict(
         loss=best.loss,
         loss_shifted=best.loss_shifted,
@@ -80,6 +84,7 @@ def solve_branch(
         n_at_best=int(sum(v <= best.loss + LOSS_RESOLUTION for v in losses)),
         n_converged=int(sum(p.converged for _, r in runs for p in r.per_start)),
         best_start=kind,
+        coverage=cov.summary(max_basins=5),
     )
     return best, row, runs
 

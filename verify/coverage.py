@@ -43,13 +43,9 @@ __all__ = [
     "DEFAULT_RESOLUTION",
 ]
 
-#: A "nothing found beats X" verdict is CONFIRMED only when the Good-Turing estimate of
-#: the probability that a further start finds an unseen basin is below this value.
-GOOD_TURING_THRESHOLD = 0.05
-#: Final losses within this (absolute, in units of L_N) belong to one local minimum. At the
-#: solver's KKT tolerance 1e-9 a start's value is accurate to far better than this, and the
-#: distinct minima of the issue's cases differ by >= 2e-5.
-DEFAULT_RESOLUTION = 1e-7
+# both defined once, in modgap.verify.settings
+from .settings import GOOD_TURING_THRESHOLD  # noqa: E402
+from .settings import MINIMUM_RESOLUTION as DEFAULT_RESOLUTION  # noqa: E402
 
 
 @dataclass(frozen=True)

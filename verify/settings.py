@@ -40,6 +40,15 @@ LOSS_RESOLUTION = 1e-6
 #: Gradient norm below which a minimisation of Theorem 4's IMS family counts as converged.
 GRAD_TOL = 1e-7
 
+#: A "nothing found beats X" verdict is CONFIRMED only when the Good-Turing estimate of
+#: the probability that a further start finds an unseen basin is below this value
+#: (modgap.verify.coverage).
+GOOD_TURING_THRESHOLD = 0.05
+#: Final losses within this (absolute, in units of L_N) belong to one local minimum when
+#: multi-start results are clustered. At the solver's KKT tolerance 1e-9 a start's value is
+#: accurate to far better than this, and the distinct minima measured differ by >= 2e-5.
+MINIMUM_RESOLUTION = 1e-7
+
 # ============================================================================ certificates
 #: Eigenvalues below RANK_TOL * (largest eigenvalue) count as zero in the numerical rank.
 RANK_TOL = 1e-6
