@@ -9,6 +9,7 @@ from _evidence import quick_verdicts as session_verdicts
 from modgap.theorems import dimension_collapse as dc
 from modgap.theorems.verdict import Status, Verdict
 from modgap.verify.geometry import principal_vectors, shared_space
+from modgap.verify.observables import KEYS
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,13 @@ def test_sweep_rows_are_plain_and_confinement_is_exact():
     assert row["phi_paper_deg"] == pytest.approx(40.0) and row["phi_literal_deg"] < 1e-6
     assert row["max_residual_x"] < 1e-6 and row["max_residual_y"] < 1e-6
     assert np.allclose(row["recovered_angles_deg"], [0.0, 40.0], atol=1e-3)
-    for value in row.values():
+    for key, value in row.items():
+        if key == "gap":  # the GapObservables record, itself plain
+            assert set(value) == set(KEYS)
+            assert value["centre_angle"] is None or np.degrees(value["centre_angle"]) == (
+                pytest.approx(row["centre_angle_deg"])
+            )
+            continue
         assert value is None or isinstance(value, (bool, int, float, str, list))
     with pytest.raises(ValueError, match="config"):
         dc.sweep([2], [0.5], h=4, config="diagonal")

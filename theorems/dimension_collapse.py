@@ -118,11 +118,9 @@ from modgap.verify.geometry import (
     subspaces_with_angles,
 )
 from modgap.verify.metrics import (
-    centre_angle,
-    centroid_distance,
     modality_principal_angles,
-    pair_angle_summary,
 )
+from modgap.verify.observables import gap_observables
 from modgap.verify.settings import ANGLE_TOL
 from modgap.verify.twotower import train_two_towers
 
@@ -189,7 +187,7 @@ FULL_SETTINGS: dict[str, Any] = {
 
 
 def centre_floor(n: int) -> float:
-    """The centre rule's floor for n trained rows (``source="sample"``): 3 / sqrt(n).
+    """The centre rule's floor for n trained rows (``source="sample"``): 3 / sqrt(n + 9).
 
     For n i.i.d. unit vectors with E x = 0, E|mean|^2 = (1/n^2) sum_i |x_i|^2 = 1/n, so a
     mean shorter than three times that RMS is not evidence of a centre
@@ -217,37 +215,40 @@ def measure(X, Y, QA=None, QB=None, *, n_boot: int = 200, seed: int = 0) -> dict
     X, Y: (N, h) paired unit rows (renormalised here in float64 from float32 towers).
     QA, QB: the bases of A and B (None for the unconstrained control: then C is undefined
     and the C-based observables are None). Observables and their sources: module docstring.
-    Angles are returned in degrees (keys ``*_deg``).
+    ``gap`` is the one GapObservables record (radians, the "sample" centre rule); the
+    ``*_deg`` keys repeat its angles in degrees for this experiment's tables and rules.
     """
     X = as_matrix(X, "X")
     Y = as_matrix(Y, "Y")
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
     Y = Y / np.linalg.norm(Y, axis=1, keepdims=True)
     n = X.shape[0]
-    floor = centre_floor(n)
+    # the one gap-observables record (sample centre rule); the row's degree keys are the
+    # same numbers, for the decision rules and tables of this experiment
+    gap = gap_observables(X, Y, source="sample")
+    deg = gap.degrees()
     mx, my = X.mean(0), Y.mean(0)
-    ca = centre_angle(X, Y, source="sample")
     # the angle between the means whatever their length (a diagnostic drawn as such in
     # Fig. 7; not the centre angle when the rule says undefined)
     raw = angle_between(mx / np.linalg.norm(mx), my / np.linalg.norm(my))
-    pa = pair_angle_summary(X, Y)
     row: dict[str, Any] = {
         "n": n,
-        "mean_norm_x": float(np.linalg.norm(mx)),
-        "mean_norm_y": float(np.linalg.norm(my)),
-        "centre_floor": floor,
-        "centre_defined": ca is not None,
-        "centre_angle_deg": None if ca is None else float(np.degrees(ca)),
-        "centre_angle_raw_deg": None if raw is None else float(np.degrees(raw)),
+        "gap": gap.to_dict(),
+        "mean_norm_x": gap.mean_norm_x,
+        "mean_norm_y": gap.mean_norm_y,
+        "centre_floor": max(gap.mean_norm_floor_x, gap.mean_norm_floor_y),
+        "centre_defined": gap.centre_defined,
+        "centre_angle_deg": deg["centre_angle_deg"],
+        "centre_angle_raw_deg": float(np.degrees(raw)),
         "centre_angle_boot_std_deg": (
             None
-            if ca is None
+            if not gap.centre_defined
             else float(np.degrees(_bootstrap_centre_angle_std(X, Y, n_boot, seed)))
         ),
-        "centroid_distance": centroid_distance(X, Y),
-        "pair_angle_mean_deg": float(np.degrees(pa["mean"])),
-        "pair_angle_max_deg": float(np.degrees(pa["max"])),
-        "pair_angle_min_deg": float(np.degrees(pa["min"])),
+        "centroid_distance": gap.centroid_distance,
+        "pair_angle_mean_deg": deg["pair_angle_mean_deg"],
+        "pair_angle_max_deg": deg["pair_angle_max_deg"],
+        "pair_angle_min_deg": deg["pair_angle_min_deg"],
     }
     if QA is None:
         row.update(
@@ -465,7 +466,7 @@ def _centre_status(row: dict[str, Any], target_deg: float) -> tuple[Status, str,
         return (
             Status.REFUTED,
             f"centres undefined: |m_x| = {row['mean_norm_x']:.4f}, |m_y| = "
-            f"{row['mean_norm_y']:.4f} < floor 3/sqrt(N) = {row['centre_floor']:.4f} "
+            f"{row['mean_norm_y']:.4f} < floor 3/sqrt(N + 9) = {row['centre_floor']:.4f} "
             f"(raw angle between the means {raw:.1f} deg vs target {target_deg:.1f} deg)",
             tol_deg,
         )
@@ -623,7 +624,7 @@ def evidence(quick: bool = True) -> dict[str, Any]:
             parameters=params,
             measured={"per_run": per_row, "observables": table},
             tolerance=(
-                "centres defined iff |mean| >= 3/sqrt(N) (sampling floor of a centre-less "
+                "centres defined iff |mean| >= 3/sqrt(N + 9) (the sample centre rule, "
                 "set); |Delta_theta - phi| <= T = max(0.05 rad, 3 x bootstrap std)"
             ),
             detail=detail,

@@ -158,7 +158,7 @@ def centre_angle(
 
     Returns ``None`` -- undefined, not a number -- when either mean is below the centre
     rule's floor for its number of rows and ``source`` (:mod:`modgap.verify.centres`:
-    "sample" rows need |mean| >= 3 / sqrt(n); "configuration" rows, e.g. a solver's optimum,
+    "sample" rows need |mean| >= 3 / sqrt(n + 9); "configuration" rows, e.g. a solver's optimum,
     |mean| >= 1e-3). :func:`modgap.verify.observables.gap_observables` also gives the reason.
     """
     Xa, Ya = _two(X, Y, normalize=normalize, paired=False)
