@@ -206,3 +206,17 @@ def test_solve_validation():
         solve("none", 4, TAU)
     with pytest.raises(ValueError, match="seeds"):
         solve(C, 4, TAU, seeds=())
+
+
+def test_every_multistart_result_reports_its_coverage():
+    """SolveResult.coverage(): per-start values clustered; on the planted simplex optimum
+    (N = 5, h = 4) every converged start reaches the one minimum: Good-Turing 0; a start
+    capped at one iteration counts as an unseen basin (it raises the estimate)."""
+    n, h = 5, 4
+    res = solve(Unconstrained(h), n, TAU, seeds=(0, 1, 2, 3))
+    cov = res.coverage()
+    assert cov.starts == 4 and cov.converged == 4
+    assert cov.distinct_minima == 1 and cov.starts_at_best == 4 and cov.good_turing == 0.0
+    assert cov.best == pytest.approx(simplex_loss(n, TAU), abs=1e-10)
+    capped = solve(Unconstrained(h), n, TAU, seeds=(0, 1), max_iter=1).coverage()
+    assert capped.converged == 0 and capped.good_turing == 1.0

@@ -118,6 +118,7 @@ def test_ims_family_is_a_feasible_set_with_exact_gradient():
     _, gX, gY = infonce_and_grad(X, Y, 0.3)
     gU, gV = fam.vjp([U, V], gX, gY, None)
     eps = 1e-6
+
     def tangent(A, D):
         return D - np.sum(D * A, axis=1, keepdims=True) * A
 

@@ -383,6 +383,7 @@ def _solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, A
                 converged=bool(res.converged),
                 grad_norm=res.grad_norm,
                 loss_spread=res.loss_spread,
+                coverage=res.coverage().summary(max_basins=3),
                 **gap_observables(res.X, res.Y, source="configuration").to_dict(),
             )
         )

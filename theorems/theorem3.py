@@ -465,6 +465,7 @@ def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
         converged=bool(res.converged),
         grad_norm=res.grad_norm,
         loss_spread=res.loss_spread,
+        coverage=res.coverage().summary(max_basins=3),
         **obs,
         **_compare_with_phi(obs, phi),
     )

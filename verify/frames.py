@@ -163,9 +163,10 @@ class SubspaceOptimum:
         return np.asarray(self.result.Y, dtype=float)
 
     def solver_summary(self) -> dict[str, Any]:
-        """Loss, gradient norm, convergence flag and message of the solve."""
+        """Loss, gradient norm, convergence flag, message and search coverage of the solve
+        (the coverage only when the result has per-start records)."""
         r = self.result
-        return {
+        out = {
             "loss": float(r.loss),
             "grad_norm": float(r.grad_norm),
             "converged": bool(r.converged),
@@ -173,6 +174,9 @@ class SubspaceOptimum:
             "n_iter": int(r.n_iter),
             "message": str(r.message),
         }
+        if getattr(r, "per_start", None):
+            out["coverage"] = r.coverage().summary(max_basins=3)
+        return out
 
 
 @lru_cache(maxsize=16)

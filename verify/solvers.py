@@ -535,6 +535,15 @@ class SolveResult:
         u, v = self.centres
         return float(2.0 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v)))
 
+    def coverage(self):
+        """The coverage of this multi-start result (:func:`modgap.verify.coverage.coverage`
+        over every start's final loss and convergence flag: distinct minima, starts at the
+        best, Good-Turing estimate of the chance that one more start finds an unseen basin).
+        """
+        from .coverage import coverage
+
+        return coverage([r.loss for r in self.per_start], [r.converged for r in self.per_start])
+
     def summary(self) -> dict:
         """The numbers of the result (no arrays), JSON-serialisable."""
         return {
