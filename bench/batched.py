@@ -80,7 +80,35 @@ def _summary(res, wall: float) -> dict:
     }
 
 
-def bench_size(n: int, h: int, batches: list[int], seq: int, tau: float, phi: float, max_iter):
+def kernel_floor_us(C, n: int, tau: float, b: int = 1000, reps: int = 5) -> float:
+    """Time of one batched evaluation of L_N and its gradient (lift, kernel, chain rule) per
+    start, in microseconds, at batch size ``b`` (numpy backend, cache-blocked as in the
+    solver). Every L-BFGS iteration needs at least one evaluation, so
+    (sequential time per start-iteration) / (this) bounds the ratio any batched L-BFGS can
+    reach at equal iteration counts on this machine."""
+    from modgap.verify.batched import _BatchProblem, _make_ops, _start_params
+
+    prob = _BatchProblem(C, n, tau, _make_ops("numpy", None))
+    x = np.stack(_start_params(C, n, range(b), None)[1])
+    prob(x)
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        prob(x)
+        ts.append(time.perf_counter() - t)
+    return 1e6 * float(np.median(ts)) / b
+
+
+def bench_size(
+    n: int,
+    h: int,
+    batches: list[int],
+    seq: int,
+    tau: float,
+    phi: float,
+    max_iter,
+    backends: tuple[str, ...] = ("numpy",),
+):
     C = Subspace.hyperplanes(h, phi)
     out: dict = {"n": n, "h": h, "tau": tau, "phi_deg": math.degrees(phi)}
     out["gflops_before"] = matmul_gflops()
@@ -89,11 +117,12 @@ def bench_size(n: int, h: int, batches: list[int], seq: int, tau: float, phi: fl
     wall = time.perf_counter() - t
     out["sequential"] = _summary(rs, wall)
     out["batched"] = {}
-    for b in batches:
+    for backend, b in [(be, b) for be in backends for b in batches]:
         t = time.perf_counter()
-        rb = solve_batched(C, n, tau, seeds=range(b), max_iter=max_iter)
+        rb = solve_batched(C, n, tau, seeds=range(b), max_iter=max_iter, backend=backend)
         wall = time.perf_counter() - t
         s = _summary(rb, wall)
+        s["backend"] = backend
         s["ratio_per_start"] = out["sequential"]["per_start_s"] / s["per_start_s"]
         s["ratio_per_start_iteration"] = (
             out["sequential"]["per_start_iteration_us"] / s["per_start_iteration_us"]
@@ -103,17 +132,27 @@ def bench_size(n: int, h: int, batches: list[int], seq: int, tau: float, phi: fl
         diffs = np.abs(np.array(s["losses"][:k]) - np.array(out["sequential"]["losses"][:k]))
         s["same_seeds_max_loss_diff"] = float(diffs.max())
         s["same_seeds_other_minimum"] = int(np.sum(diffs > 1e-7))
-        out["batched"][str(b)] = s
+        out["batched"][f"{backend}:{b}"] = s
         print(
-            f"  ({n},{h}) B={b:5d}: {s['per_start_s'] * 1e3:9.2f} ms/start "
+            f"  ({n},{h}) {backend:5s} B={b:5d}: {s['per_start_s'] * 1e3:9.2f} ms/start "
             f"({s['per_start_iteration_us']:.1f} us/start-iter), "
             f"best {s['best_loss_shifted']:.6f}, "
             f"{s['converged_starts']}/{b} converged, ratio x{s['ratio_per_start']:.1f} per start "
             f"(x{s['ratio_per_start_iteration']:.1f} per start-iteration)",
             flush=True,
         )
+    out["kernel_floor_us_per_start_eval"] = kernel_floor_us(C, n, tau)
+    out["ceiling_ratio"] = (
+        out["sequential"]["per_start_iteration_us"] / out["kernel_floor_us_per_start_eval"]
+    )
     out["gflops_after"] = matmul_gflops()
     sq = out["sequential"]
+    print(
+        f"  ({n},{h}) kernel alone (B = 1000, numpy): "
+        f"{out['kernel_floor_us_per_start_eval']:.2f} us per start-evaluation; ceiling of any "
+        f"batched L-BFGS at equal iterations: x{out['ceiling_ratio']:.1f}",
+        flush=True,
+    )
     print(
         f"  ({n},{h}) sequential, {seq} starts: {sq['per_start_s'] * 1e3:.1f} ms/start "
         f"({sq['per_start_iteration_us']:.1f} us/start-iter), best {sq['best_loss_shifted']:.6f}; "
@@ -135,6 +174,9 @@ def main(argv=None) -> int:
     p.add_argument("--phi-deg", type=float, default=60.0)
     p.add_argument("--max-iter", type=int, default=5000)
     p.add_argument("--json", help="write all figures to this file")
+    p.add_argument(
+        "--backends", default="numpy", help="comma-separated batched backends: numpy, torch"
+    )
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     batches = [int(b) for b in a.batches.split(",")]
@@ -151,6 +193,7 @@ def main(argv=None) -> int:
             a.tau,
             math.radians(a.phi_deg),
             a.max_iter,
+            tuple(a.backends.split(",")),
         )
         results["sizes"].append(res)
         if a.json:

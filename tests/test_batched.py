@@ -170,3 +170,32 @@ def test_batched_validation_names_the_argument():
         solve_batched(C, 4, 0.5, starts=[(np.ones((3, 3)), np.ones((3, 3)), None)])
     with pytest.raises(ValueError, match="seeds"):
         solve_batched(C, 4, 0.5, seeds=[])
+
+
+def test_continuous_batching_gives_each_start_the_result_it_gets_in_a_full_batch():
+    """Width 2 refills rows from the queue of 7 starts (each with fresh memory and its own
+    iteration count); every start must end exactly where it ends when all 7 run at once."""
+    C = Subspace.hyperplanes(3, math.radians(40))
+    wide = solve_batched(C, 8, 0.3, seeds=range(7), chunk=7)
+    narrow = solve_batched(C, 8, 0.3, seeds=range(7), chunk=2)
+    for a, b in zip(wide.per_start, narrow.per_start, strict=True):
+        assert a.seed == b.seed and a.converged and b.converged
+        assert a.n_iter == b.n_iter
+        assert abs(a.loss - b.loss) <= 1e-12
+
+
+def test_torch_backend_runs_the_same_iterations_as_numpy():
+    C = Subspace.hyperplanes(3, math.radians(40))
+    ref = solve_batched(C, 8, 0.3, seeds=range(4))
+    alt = solve_batched(C, 8, 0.3, seeds=range(4), backend="torch")
+    assert alt.method == ref.method == "batched"
+    same = [abs(a.loss - b.loss) <= 1e-9 for a, b in zip(ref.per_start, alt.per_start, strict=True)]
+    assert sum(same) >= 3 and all(r.converged for r in alt.per_start)
+
+
+def test_backend_and_device_are_validated_by_name():
+    C = Unconstrained(3)
+    with pytest.raises(ValueError, match="backend"):
+        solve_batched(C, 4, 0.5, backend="jax")
+    with pytest.raises(ValueError, match="backend 'numpy'"):
+        solve_batched(C, 4, 0.5, backend="numpy", device="cuda")

@@ -5,8 +5,13 @@ L_N(X, Y) (THEORY.md §1; Yi, Douady & Chen, arXiv 2510.03268) over a feasible s
 implements :class:`verify.constraints.FeasibleSet`, on the product of spheres of its lift.
 At the small sizes of the finite-N theorem checks (N ~ 40, h ~ 4) one start costs a few
 thousand flops per iteration, so a sequential search is dominated by Python overhead;
-here every start of a chunk is one slice of a (B, P) torch float64 tensor, and each
-iteration is a handful of batched matrix products for all of them.
+here the starts advanced together are the rows of (B, P) float64 arrays (numpy on the CPU,
+torch on CUDA), and each iteration is a handful of batched operations for all of them.
+Continuous batching: when a start stops, its row is refilled from the queue of starts, so
+the batch stays full and one slow start never holds up the rest; the batch width is
+cache-sized (:data:`WIDTH_BYTES`) and the kernel runs in cache-sized blocks
+(:data:`KERNEL_BLOCK_BYTES`), because at B = 1000 the passes over the N x N arrays and the
+L-BFGS memory are bound by memory bandwidth, not arithmetic (docs/solver.md).
 
 Each start keeps its own state, as the sequential solver does (Huang, Gallivan & Absil,
 SIAM J. Optim. 25 (2015); Nocedal & Wright, Numerical Optimization, 2nd ed., Alg. 7.4):
@@ -48,11 +53,16 @@ from .solvers import (
     result_from_finals,
 )
 
-__all__ = ["solve_batched", "solve_batched_points", "default_chunk"]
+__all__ = ["solve_batched", "solve_batched_points", "default_chunk", "default_width"]
 
 _RECORD_KEYS = ("loss", "grad_norm", "converged", "n_iter", "message")
 #: Bytes of working memory a chunk of starts may use (the chunk size follows from it).
 CHUNK_BYTES = 512 * 2**20
+#: numpy backend: bytes of L-BFGS state (memory pairs and work vectors) of the starts
+#: advanced together. Cache-sized rather than memory-sized: at (N, h) = (40, 4) a batch of
+#: 1000 starts (51 MB of memory pairs) is bound by memory bandwidth and ran 1.6x slower per
+#: start-iteration than 256 (bench/batched.py --widths).
+WIDTH_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -73,15 +83,110 @@ def default_chunk(n: int, param_size: int, memory: int, h: int) -> int:
     return max(1, int(CHUNK_BYTES // per_start))
 
 
+def default_width(n: int, param_size: int, memory: int, h: int, backend: str) -> int:
+    """Starts advanced together by default: the :func:`default_chunk` memory rule, and on
+    the numpy backend at most :data:`WIDTH_BYTES` of L-BFGS state ((2 memory + 8) vectors
+    of ``param_size`` doubles per start), at least 8 starts."""
+    cap = default_chunk(n, param_size, memory, h)
+    if backend != "numpy":
+        return cap
+    return max(1, min(cap, max(8, int(WIDTH_BYTES // (8 * (2 * memory + 8) * param_size)))))
+
+
+class _Ops:
+    """The array operations of the batched loop, for numpy (CPU, the default: its per-call
+    overhead is several times lower than torch's for these small stacked arrays, measured
+    in bench/batched.py) or torch (``device`` "cuda", or ``backend="torch"``)."""
+
+    def __init__(self, backend: str, device: Any = None):
+        self.backend = backend
+        if backend == "numpy":
+            self.xp = np
+            self.device = None
+        else:
+            import torch
+
+            self.xp = torch
+            self.device = device
+
+    def asarray(self, a):
+        if self.backend == "numpy":
+            return np.array(a, dtype=np.float64)
+        return self.xp.as_tensor(np.asarray(a), dtype=self.xp.float64, device=self.device)
+
+    def zeros(self, shape, kind: str = "float"):
+        xp = self.xp
+        if self.backend == "numpy":
+            return np.zeros(shape, dtype={"float": np.float64, "bool": bool, "int": np.int64}[kind])
+        dt = {"float": xp.float64, "bool": xp.bool, "int": xp.long}[kind]
+        return xp.zeros(shape, dtype=dt, device=self.device)
+
+    def arange(self, n: int):
+        if self.backend == "numpy":
+            return np.arange(n)
+        return self.xp.arange(n, device=self.device)
+
+    def nonzero(self, mask):
+        if self.backend == "numpy":
+            return np.flatnonzero(mask)
+        return self.xp.nonzero(mask).flatten()
+
+    def copy(self, a):
+        return a.copy() if self.backend == "numpy" else a.clone()
+
+    def clamp_min(self, a, v: float):
+        return np.maximum(a, v) if self.backend == "numpy" else self.xp.clamp(a, min=v)
+
+    def to_float(self, mask):
+        if self.backend == "numpy":
+            return mask.astype(np.float64)
+        return mask.to(self.xp.float64)
+
+    def count(self, mask) -> int:
+        return int(mask.sum())
+
+    def indices(self, idx) -> list[int]:
+        return [int(i) for i in idx.tolist()]
+
+
+def _rowdot(a, b):
+    """sum_k a[..., k] b[..., k]. For the short rows of the sphere blocks (d <= 8) an
+    explicit sum over the columns: numpy's reduction over a last axis of length 3 costs
+    about 15x more than these d elementwise products (measured, B x N x 3 arrays)."""
+    d = a.shape[-1]
+    if d > 8:
+        return (a * b).sum(-1)
+    out = a[..., 0] * b[..., 0]
+    for k in range(1, d):
+        out += a[..., k] * b[..., k]
+    return out
+
+
+def _np(a) -> np.ndarray:
+    """A float64 numpy copy (never a view: the batch arrays are reused in place)."""
+    if isinstance(a, np.ndarray):
+        return np.array(a, dtype=np.float64)
+    return a.detach().to("cpu").double().numpy().copy()
+
+
+#: numpy backend: the kernel runs over blocks of starts whose N x N work arrays take about
+#: this many bytes (cache-sized: measured 2x faster than whole-batch arrays at B = 1000,
+#: N = 40, whose passes over 13 MB arrays are bound by memory bandwidth).
+KERNEL_BLOCK_BYTES = 2**20
+
+
 class _BatchProblem:
     """L_N composed with the lift, for a batch of flat parameter vectors (B, P)."""
 
-    def __init__(self, constraint: FeasibleSet, n: int, tau: float):
+    def __init__(self, constraint: FeasibleSet, n: int, tau: float, ops: _Ops):
         self.c = constraint
         self.tau = tau
+        self.ops = ops
         lay = _Layout(constraint.block_shapes(n))
         self.shapes, self.offsets, self.size = lay.shapes, lay.offsets, lay.size
         self.n_fev = 0
+        # numpy: evaluate the kernel in blocks whose N x N arrays stay in the cache
+        self.block = max(1, KERNEL_BLOCK_BYTES // (8 * n * n))
 
     def split(self, x) -> list:
         b = x.shape[0]
@@ -91,35 +196,44 @@ class _BatchProblem:
         ]
 
     def join(self, blocks: list):
-        import torch
-
-        return torch.cat([blk.reshape(blk.shape[0], -1) for blk in blocks], dim=1)
+        flat = [blk.reshape(blk.shape[0], -1) for blk in blocks]
+        if self.ops.backend == "numpy":
+            return np.concatenate(flat, axis=1)
+        return self.ops.xp.cat(flat, dim=1)
 
     def proj(self, x, v):
         """Row-wise tangent projection v - (v . x) x of every block."""
-        out = []
-        for xb, vb in zip(self.split(x), self.split(v), strict=True):
-            out.append(vb - (vb * xb).sum(-1, keepdim=True) * xb)
-        return self.join(out)
+        out = self.ops.copy(v)
+        for xb, ob in zip(self.split(x), self.split(out), strict=True):
+            ob -= _rowdot(ob, xb)[..., None] * xb
+        return out
 
     def retract(self, x, v):
         """Metric projection retraction (x + v) / |x + v|, row by row."""
-        out = []
-        for zb in self.split(x + v):
-            out.append(zb / (zb * zb).sum(-1, keepdim=True).sqrt())
-        return self.join(out)
+        out = x + v
+        for ob in self.split(out):
+            ob /= self.ops.xp.sqrt(_rowdot(ob, ob))[..., None]
+        return out
 
     def max_row(self, v):
         """Largest row norm over all blocks, per start: (B,)."""
-        import torch
-
-        return torch.stack([(vb * vb).sum(-1).amax(-1).sqrt() for vb in self.split(v)], dim=0).amax(
-            0
-        )
+        xp = self.ops.xp
+        return xp.sqrt(xp.amax(xp.stack([xp.amax(_rowdot(vb, vb), -1) for vb in self.split(v)]), 0))
 
     def __call__(self, x):
         """(f (B,), Euclidean gradient (B, P)) at x."""
-        self.n_fev += x.shape[0]
+        b = x.shape[0]
+        self.n_fev += b
+        if self.ops.backend != "numpy" or b <= self.block:
+            return self._evaluate(x)
+        f = np.empty(b)
+        g = np.empty_like(x)
+        k = self.block
+        for lo in range(0, b, k):
+            f[lo : lo + k], g[lo : lo + k] = self._evaluate(x[lo : lo + k])
+        return f, g
+
+    def _evaluate(self, x):
         blocks = self.split(x)
         X, Y, aux = self.c.forward(blocks)
         f, gX, gY = _batched_loss_grad(X, Y, self.tau)
@@ -139,36 +253,58 @@ class _BatchProblem:
 
 
 def _batched_loss_grad(X, Y, tau: float):
-    """Symmetric InfoNCE and its gradient for a batch (B, N, h) of (X, Y) pairs.
+    """Symmetric InfoNCE and its gradient for a batch (B, N, h) of (X, Y) pairs (numpy or
+    torch arrays, the same formulas).
 
     E = exp((X Y^T - 1) / tau) (entries <= 1 for unit rows; the shift cancels in the
     gradient and adds 2 / tau to L), r = E 1, c = E^T 1:
     L = (1/N) sum_i [log r_i + log c_i] + 2 / tau - (2 / (N tau)) sum_i x_i . y_i,
     G = E o (a 1^T + 1 b^T) - 2 I / (N tau), a = 1 / (N tau r), b = 1 / (N tau c);
-    dL/dX = G Y, dL/dY = G^T X (THEORY.md §1; the formulas of verify.solvers.loss_and_grad).
-    float64 keeps E above underflow for 1 / tau <= 300 (|x . y - 1| <= 2).
+    dL/dX = G Y, dL/dY = G^T X (docs/theory.md §1; the formulas of
+    verify.solvers.loss_and_grad). float64 keeps E above underflow for 1 / tau <= 300
+    (|x . y - 1| <= 2).
     """
+    xp = np if isinstance(X, np.ndarray) else __import__("torch")
     n = X.shape[-2]
     inv = 1.0 / tau
-    Z = (X * inv) @ Y.transpose(-1, -2)
+    Z = (X * inv) @ Y.swapaxes(-1, -2)
     Z -= inv
-    Z.exp_()
+    xp.exp(Z, out=Z)
     r = Z.sum(-1)
     c = Z.sum(-2)
-    diag = (X * Y).sum(-1)
-    loss = (r.log().sum(-1) + c.log().sum(-1)) / n + 2.0 * inv - 2.0 * inv * diag.mean(-1)
+    diag = _rowdot(X, Y)
+    loss = (xp.log(r).sum(-1) + xp.log(c).sum(-1)) / n + 2.0 * inv - 2.0 * inv * diag.mean(-1)
     Z *= (1.0 / (n * tau * r))[..., :, None] + (1.0 / (n * tau * c))[..., None, :]
     k = 2.0 / (n * tau)
-    gX = Z @ Y - k * Y
-    gY = Z.transpose(-1, -2) @ X - k * X
+    gX = Z @ Y
+    gX -= k * Y
+    gY = Z.swapaxes(-1, -2) @ X
+    gY -= k * X
     return loss, gX, gY
 
 
-def _np(a) -> np.ndarray:
-    return a.detach().to("cpu").double().numpy()
+def _triangular_solves(R, a, ops: _Ops):
+    """w = R^{-1} a (upper triangular R) for every start, by back substitution over the
+    memory index (m steps of (B,)-vector operations: no per-start call)."""
+    m = R.shape[-1]
+    w = ops.zeros(a.shape)
+    for i in range(m - 1, -1, -1):
+        acc = a[:, i] - (R[:, i, i + 1 :] * w[:, i + 1 :]).sum(-1)
+        w[:, i] = acc / R[:, i, i]
+    return w
 
 
-def _compact_direction(g, S, Yh, StY, YtY, valid, gamma, slot: int):
+def _triangular_solves_t(R, rhs, ops: _Ops):
+    """p = R^{-T} rhs (R upper triangular, so R^T lower) by forward substitution."""
+    m = R.shape[-1]
+    p = ops.zeros(rhs.shape)
+    for i in range(m):
+        acc = rhs[:, i] - (R[:, :i, i] * p[:, :i]).sum(-1)
+        p[:, i] = acc / R[:, i, i]
+    return p
+
+
+def _compact_direction(g, SY, StY, YtY, valid, gamma, slot: int, ops: _Ops):
     """-H g for every start, H the L-BFGS inverse-Hessian approximation in the compact form
     of Byrd, Nocedal & Schnabel (Math. Prog. 63, 1994, eq. 3.1; Nocedal & Wright eq. 7.24):
 
@@ -176,145 +312,172 @@ def _compact_direction(g, S, Yh, StY, YtY, valid, gamma, slot: int):
         R^T p = (D + gamma Y^T Y) w - gamma Y^T g,
 
     R = upper triangle of S^T Y in chronological order, D = diag(s_i . y_i). Algebraically
-    the same H as the two-loop recursion; a few batched products over the memory instead
-    of 4 m vector operations. S^T Y and Y^T Y are kept up to date by :func:`_push` (slot
+    the same H as the two-loop recursion. The memory is one (B, 2m, P) array SY (the s
+    pairs in rows 0..m-1, the y in m..2m-1), so S^T g, Y^T g is one batched product and
+    S p - gamma Y w another. S^T Y and Y^T Y are kept up to date by :func:`_push` (slot
     order); only these m x m matrices are permuted into chronological order. Empty slots
     are masked out (R_ii = 1, zero rows and columns) and drop out exactly."""
-    import torch
-
-    m = S.shape[1]
-    order = torch.tensor([(slot + i) % m for i in range(m)], device=g.device)
-    vf = valid.to(g.dtype)
-    a_ = (S @ g[:, :, None])[..., 0] * vf
-    b_ = (Yh @ g[:, :, None])[..., 0] * vf
+    xp = ops.xp
+    m = StY.shape[1]
+    order = [(slot + i) % m for i in range(m)]
+    vf = ops.to_float(valid)
+    ab = xp.einsum("bkp,bp->bk", SY, g)
+    a_ = ab[:, :m] * vf
+    b_ = ab[:, m:] * vf
     mask = vf[:, :, None] * vf[:, None, :]
     StYo = (StY * mask)[:, order][:, :, order]
     YtYo = (YtY * mask)[:, order][:, :, order]
-    vo = valid[:, order]
-    eye = torch.eye(m, dtype=g.dtype, device=g.device)
-    R = torch.triu(StYo) + eye * (~vo).to(g.dtype)[:, None, :]
-    Dg = torch.diagonal(StYo, dim1=1, dim2=2)
-    w = torch.linalg.solve_triangular(R, a_[:, order, None], upper=True)[..., 0]
-    rhs = Dg * w + gamma[:, None] * ((YtYo @ w[:, :, None])[..., 0] - b_[:, order])
-    p = torch.linalg.solve_triangular(R.transpose(1, 2), rhs[:, :, None], upper=False)[..., 0]
-    ps = torch.empty_like(p)
-    ws = torch.empty_like(w)
-    ps[:, order] = p
-    ws[:, order] = w
-    Hg = gamma[:, None] * g + (ps[:, None, :] @ S)[:, 0]
-    Hg -= gamma[:, None] * (ws[:, None, :] @ Yh)[:, 0]
+    vo = vf[:, order]
+    R = xp.triu(StYo)
+    idx = list(range(m))
+    R[:, idx, idx] += 1.0 - vo
+    Dg = StYo[:, idx, idx]
+    w = _triangular_solves(R, a_[:, order], ops)
+    rhs = Dg * w + gamma[:, None] * ((YtYo * w[:, None, :]).sum(-1) - b_[:, order])
+    p = _triangular_solves_t(R, rhs, ops)
+    coef = ops.zeros((g.shape[0], 2 * m))
+    coef[:, order] = p
+    coef[:, [m + o for o in order]] = -gamma[:, None] * w
+    Hg = xp.einsum("bk,bkp->bp", coef, SY)
+    Hg += gamma[:, None] * g
     return -Hg
 
 
-def _push(S, Yh, StY, YtY, s, y, slot: int) -> None:
+def _push(SY, StY, YtY, s, y, slot: int, ops: _Ops) -> None:
     """Store (s, y) in ``slot`` (zeros where a start stores nothing) and update the slot-order
     inner-product matrices S^T Y, Y^T Y in place (row and column ``slot``)."""
-    S[:, slot] = s
-    Yh[:, slot] = y
-    sY = (Yh @ s[:, :, None])[..., 0]
-    Sy = (S @ y[:, :, None])[..., 0]
-    yY = (Yh @ y[:, :, None])[..., 0]
-    StY[:, slot, :] = sY
-    StY[:, :, slot] = Sy
-    YtY[:, slot, :] = yY
-    YtY[:, :, slot] = yY
+    xp = ops.xp
+    m = StY.shape[1]
+    SY[:, slot] = s
+    SY[:, m + slot] = y
+    Ys = xp.einsum("bkp,bp->bk", SY[:, m:], s)
+    SYy = xp.einsum("bkp,bp->bk", SY, y)
+    StY[:, slot, :] = Ys
+    StY[:, :, slot] = SYy[:, :m]
+    YtY[:, slot, :] = SYy[:, m:]
+    YtY[:, :, slot] = SYy[:, m:]
+
+
+#: Compact the batch (drop the rows of finished starts) once this fraction of its rows has
+#: finished; until then a finished row stays in the arrays, frozen (never accepted again).
+COMPACT_FRACTION = 0.125
 
 
 def _batched_lbfgs(
     prob: _BatchProblem,
-    x,
+    params: np.ndarray,
     *,
+    width: int,
     tol: float,
     max_iter: int,
     memory: int,
     stall: int,
 ) -> list[_Stop]:
-    """Run L-BFGS on every row of x (B, P) until each start stops; one _Stop per row."""
-    import torch
+    """Run L-BFGS from every row of ``params`` (Q, P) until each start stops; one _Stop per
+    row, in order.
 
-    B, P = x.shape
-    dev, dt = x.device, x.dtype
+    Continuous batching: at most ``width`` starts are advanced together; when a start stops,
+    its row is refilled with the next start of the queue (fresh memory, its own iteration
+    count), so the batch stays full until the queue is empty and a slow start never holds
+    up the others. Once the queue is empty the batch is compacted whenever
+    :data:`COMPACT_FRACTION` of its rows have finished (a finished row stays in the arrays
+    until then, frozen: it is never in a line search again)."""
+    ops = prob.ops
+    xp = ops.xp
+    Q, P = params.shape
     eps_f = 1e-14
     has_cap = prob.c.has_cap
-    ids = torch.arange(B, device=dev)
-    out: list[_Stop | None] = [None] * B
-
+    out: list[_Stop | None] = [None] * Q
+    rows = min(width, Q)
+    nxt = rows
+    ids = ops.arange(rows)
+    x = ops.asarray(params[:rows])
     f, eg = prob(x)
     g = prob.proj(x, eg)
-    S = torch.zeros((B, memory, P), dtype=dt, device=dev)
-    Yh = torch.zeros_like(S)
-    StY = torch.zeros((B, memory, memory), dtype=dt, device=dev)
-    YtY = torch.zeros_like(StY)
-    valid = torch.zeros((B, memory), dtype=torch.bool, device=dev)
-    gamma = torch.ones(B, dtype=dt, device=dev)
-    best_f = f.clone()
-    best_it = torch.zeros(B, dtype=torch.long, device=dev)
-    fev = torch.ones(B, dtype=torch.long, device=dev)
+    SY = ops.zeros((rows, 2 * memory, P))
+    StY = ops.zeros((rows, memory, memory))
+    YtY = ops.zeros((rows, memory, memory))
+    valid = ops.zeros((rows, memory), "bool")
+    live = ~ops.zeros(rows, "bool")
+    gamma = ops.zeros(rows) + 1.0
+    best_f = ops.copy(f)
+    best_it = ops.zeros(rows, "int")
+    fev = ops.zeros(rows, "int") + 1
+    its = ops.zeros(rows, "int")
     slot = 0
-    it = 0
 
     def finish(mask, ok: bool, message: str):
-        for j in torch.nonzero(mask).flatten().tolist():
-            k = int(ids[j])
-            out[k] = _Stop(_np(x[j]), float(f[j]), it, int(fev[j]), ok, message)
+        for j in ops.indices(ops.nonzero(mask)):
+            out[int(ids[j])] = _Stop(_np(x[j]), float(f[j]), int(its[j]), int(fev[j]), ok, message)
+        live[mask] = False
 
     while True:
-        pnorm = (g * g).sum(-1).sqrt()
+        pnorm = xp.sqrt((g * g).sum(-1))
         if not has_cap:
-            conv = pnorm <= tol
+            conv = live & (pnorm <= tol)
         else:  # screen by the lifted gradient, then the float64 KKT residual
-            conv = torch.zeros_like(pnorm, dtype=torch.bool)
-            for j in torch.nonzero(pnorm <= 1e3 * tol).flatten().tolist():
+            conv = ops.zeros(pnorm.shape[0], "bool")
+            for j in ops.indices(ops.nonzero(live & (pnorm <= 1e3 * tol))):
                 conv[j] = prob.stationarity(x[j]) <= tol
         finish(conv, True, "gradient norm below tol")
-        done = conv.clone()
-        better = f < best_f - eps_f * torch.clamp(best_f.abs(), min=1.0)
-        best_f = torch.where(better, f, best_f)
-        best_it = torch.where(better, torch.full_like(best_it, it), best_it)
-        stalled = ~done & ~better & (it - best_it >= stall)
+        better = f < best_f - eps_f * ops.clamp_min(xp.abs(best_f), 1.0)
+        best_f = xp.where(better, f, best_f)
+        best_it = xp.where(better, its, best_it)
+        stalled = live & ~better & (its - best_it >= stall)
         finish(
             stalled,
             False,
             f"no decrease of the loss beyond rounding in {stall} iterations "
             "(precision floor: tol not reachable in this dtype?)",
         )
-        done |= stalled
-        flat = ~done & (pnorm <= 1e-3 * tol)
+        flat = live & (pnorm <= 1e-3 * tol)
         finish(flat, False, "stationary in the lift but not a KKT point of the constrained problem")
-        done |= flat
-        if it >= max_iter:
-            finish(~done, False, "iteration limit reached")
+        finish(live & (its >= max_iter), False, "iteration limit reached")
+        n_live = ops.count(live)
+        n_rows = live.shape[0]
+        if n_live < n_rows and nxt < Q:  # refill finished rows from the queue
+            free = ops.nonzero(~live)[: Q - nxt]
+            k = int(free.shape[0])
+            xk = ops.asarray(params[nxt : nxt + k])
+            fk, egk = prob(xk)
+            ids[free] = ops.arange(k) + nxt
+            nxt += k
+            x[free], f[free], g[free] = xk, fk, prob.proj(xk, egk)
+            SY[free], StY[free], YtY[free], valid[free] = 0.0, 0.0, 0.0, False
+            gamma[free], best_f[free], best_it[free] = 1.0, fk, 0
+            fev[free], its[free], live[free] = 1, 0, True
+            continue  # the new starts are tested before their first step
+        if not n_live:
             break
-        if bool(done.any()):
-            keep = ~done
+        if n_rows - n_live >= COMPACT_FRACTION * n_rows:
+            keep = ops.nonzero(live)
             ids, x, f, g, pnorm = ids[keep], x[keep], f[keep], g[keep], pnorm[keep]
-            S, Yh, valid, StY, YtY = S[keep], Yh[keep], valid[keep], StY[keep], YtY[keep]
-            gamma, best_f, best_it, fev = gamma[keep], best_f[keep], best_it[keep], fev[keep]
-        if not ids.numel():
-            break
+            SY, valid, StY, YtY, live = SY[keep], valid[keep], StY[keep], YtY[keep], live[keep]
+            gamma, best_f, best_it = gamma[keep], best_f[keep], best_it[keep]
+            fev, its = fev[keep], its[keep]
         has_mem = valid.any(1)
-        d = prob.proj(x, _compact_direction(g, S, Yh, StY, YtY, valid, gamma, slot))
+        d = prob.proj(x, _compact_direction(g, SY, StY, YtY, valid, gamma, slot, ops))
         dg = (d * g).sum(-1)
-        dnorm = (d * d).sum(-1).sqrt()
+        dnorm = xp.sqrt((d * d).sum(-1))
         steep = ~has_mem | ~(dg < -1e-12 * dnorm * pnorm)
         valid[steep] = False
-        d = torch.where(steep[:, None], -g, d)
-        dg = torch.where(steep, -pnorm * pnorm, dg)
-        t = torch.where(steep, 0.1 / torch.clamp(prob.max_row(g), min=1e-300), 1.0)
+        d = xp.where(steep[:, None], -g, d)
+        dg = xp.where(steep, -pnorm * pnorm, dg)
+        t = xp.where(steep, 0.1 / ops.clamp_min(prob.max_row(g), 1e-300), 1.0)
         # backtracking line search, each start on its own
-        xn = x.clone()
-        fn = f.clone()
-        egn = torch.zeros_like(g)
-        accepted = torch.zeros_like(steep)
-        pending = torch.ones_like(steep)
+        xn = ops.copy(x)
+        fn = ops.copy(f)
+        egn = ops.zeros(g.shape)
+        accepted = ops.zeros(f.shape[0], "bool")
+        pending = ops.copy(live)
         for _ in range(60):
-            pi = torch.nonzero(pending).flatten()
-            if not pi.numel():
+            pi = ops.nonzero(pending)
+            if not pi.shape[0]:
                 break
             xt = prob.retract(x[pi], t[pi, None] * d[pi])
             ft, egt = prob(xt)
             fev[pi] += 1
-            ok = ft <= f[pi] + 1e-4 * t[pi] * dg[pi] + eps_f * torch.clamp(f[pi].abs(), min=1.0)
+            ok = ft <= f[pi] + 1e-4 * t[pi] * dg[pi] + eps_f * ops.clamp_min(xp.abs(f[pi]), 1.0)
             acc = pi[ok]
             xn[acc], fn[acc], egn[acc] = xt[ok], ft[ok], egt[ok]
             accepted[acc] = True
@@ -322,12 +485,11 @@ def _batched_lbfgs(
             rej = pi[~ok]
             tr, fr = t[rej], ft[~ok]
             denom = 2.0 * (fr - f[rej] - dg[rej] * tr)
-            good = (denom > 0) & torch.isfinite(denom)
-            tq = torch.where(good, -dg[rej] * tr * tr / torch.where(good, denom, 1.0), 0.5 * tr)
-            t[rej] = torch.minimum(torch.maximum(tq, 0.1 * tr), 0.5 * tr)
-        failed = ~accepted
-        dead = failed & steep
-        finish(dead, False, "line search failed")
+            good = (denom > 0) & xp.isfinite(denom)
+            tq = xp.where(good, -dg[rej] * tr * tr / xp.where(good, denom, 1.0), 0.5 * tr)
+            t[rej] = xp.minimum(xp.maximum(tq, 0.1 * tr), 0.5 * tr)
+        failed = live & ~accepted
+        finish(failed & steep, False, "line search failed")
         valid[failed] = False  # retry along steepest descent next iteration
         gnew = prob.proj(xn, egn)
         s = xn - x
@@ -335,23 +497,16 @@ def _batched_lbfgs(
         sy = (s * y).sum(-1)
         yy = (y * y).sum(-1)
         ss = (s * s).sum(-1)
-        push = accepted & (sy > 1e-10 * (ss * yy).sqrt())
+        push = accepted & (sy > 1e-10 * xp.sqrt(ss * yy))
         keep_pair = push[:, None]
-        _push(S, Yh, StY, YtY, torch.where(keep_pair, s, 0.0), torch.where(keep_pair, y, 0.0), slot)
+        _push(SY, StY, YtY, xp.where(keep_pair, s, 0.0), xp.where(keep_pair, y, 0.0), slot, ops)
         valid[:, slot] = push
-        gamma = torch.where(push, sy / torch.where(push, yy, 1.0), gamma)
+        gamma = xp.where(push, sy / xp.where(push, yy, 1.0), gamma)
         slot = (slot + 1) % memory
-        x = torch.where(accepted[:, None], xn, x)
-        f = torch.where(accepted, fn, f)
-        g = torch.where(accepted[:, None], gnew, g)
-        it += 1
-        if bool(dead.any()):
-            keep = ~dead
-            ids, x, f, g = ids[keep], x[keep], f[keep], g[keep]
-            S, Yh, valid, StY, YtY = S[keep], Yh[keep], valid[keep], StY[keep], YtY[keep]
-            gamma, best_f, best_it, fev = gamma[keep], best_f[keep], best_it[keep], fev[keep]
-            if not ids.numel():
-                break
+        x = xp.where(accepted[:, None], xn, x)
+        f = xp.where(accepted, fn, f)
+        g = xp.where(accepted[:, None], gnew, g)
+        its[live] += 1
     return out  # type: ignore[return-value]
 
 
@@ -369,22 +524,23 @@ def solve_batched(
     device: Any = None,
     chunk: int | None = None,
     return_points: bool = False,
+    backend: str | None = None,
 ) -> SolveResult | tuple[SolveResult, list[dict]]:
     """Minimise L_N (THEORY.md §1) from many starts at once; same answer as
     :func:`verify.solvers.solve` with method="lbfgs", run as one batch.
 
     Starts: one per seed (the same random lift point as ``solve`` uses for that seed), or
     the given feasible points ``starts`` = [(X0, Y0, centres0), ...] (centres0 None for
-    constraints without caps or to use the smallest enclosing caps). torch float64 on
-    ``device`` ("cpu" default, "cuda" where available), in chunks of ``chunk`` starts
-    (default :func:`default_chunk`). Returns a :class:`verify.solvers.SolveResult` with
-    method "batched": the best start's point, its float64 KKT check, and one StartRecord
+    constraints without caps or to use the smallest enclosing caps). float64 throughout:
+    ``backend`` "numpy" (the default on the CPU) or "torch" (the default for ``device``
+    "cuda"; ``backend="torch"`` with no device runs torch on the CPU, same formulas),
+    ``chunk`` starts advanced together (continuous batching; default :func:`default_width`).
+    Returns a :class:`verify.solvers.SolveResult` with method "batched": the best start's
+    point, its float64 KKT check, and one StartRecord
     per start (in the order of the seeds / starts). ``return_points=True`` also returns
     every start's final point: a list of :func:`verify.solvers.final_check` dicts (X, Y,
     centres, loss, grad_norm, violation, converged, message, n_iter, n_fev).
     """
-    import torch
-
     check_feasible_set(constraint)
     n = check_int_in_range(n, "n", 2, 10**7)
     tau = check_positive(tau, "tau")
@@ -394,20 +550,23 @@ def solve_batched(
     stall = check_int_in_range(stall, "stall", 1, 10**9)
     if 1.0 / tau > 300.0:
         raise InputError(f"tau must be >= 1/300 for the batched float64 kernel, got {tau}")
-    device = torch.device(device or "cpu")
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("device 'cuda' requested but torch.cuda.is_available() is False")
-    prob = _BatchProblem(constraint, n, tau)
+    ops = _make_ops(backend, device)
+    prob = _BatchProblem(constraint, n, tau, ops)
     labels, params = _start_params(constraint, n, seeds, starts)
     if chunk is None:
-        chunk = default_chunk(n, prob.size, memory, constraint.h)
+        chunk = default_width(n, prob.size, memory, constraint.h, ops.backend)
     chunk = check_int_in_range(chunk, "chunk", 1, 10**9)
 
     t0 = time.perf_counter()
-    stops: list[_Stop] = []
-    for lo in range(0, len(params), chunk):
-        x0 = torch.as_tensor(np.stack(params[lo : lo + chunk]), dtype=torch.float64, device=device)
-        stops += _batched_lbfgs(prob, x0, tol=tol, max_iter=max_iter, memory=memory, stall=stall)
+    stops = _batched_lbfgs(
+        prob,
+        np.stack(params),
+        width=chunk,
+        tol=tol,
+        max_iter=max_iter,
+        memory=memory,
+        stall=stall,
+    )
     finals = []
     for stop in stops:
         blocks = [
@@ -425,6 +584,27 @@ def solve_batched(
         constraint, n, tau, tol, "batched", records, finals, wall, n_fev=prob.n_fev
     )
     return (res, finals) if return_points else res
+
+
+def _make_ops(backend: str | None, device: Any) -> _Ops:
+    """The array backend of a run: numpy unless torch is asked for (by ``backend`` or a
+    non-CPU ``device``); errors name the argument."""
+    if backend not in (None, "numpy", "torch"):
+        raise InputError(f"backend must be 'numpy' or 'torch', got {backend!r}")
+    dev_name = None if device is None else str(device)
+    if dev_name in (None, "cpu") and backend != "torch":
+        return _Ops("numpy")
+    if backend == "numpy":
+        raise InputError(f"backend 'numpy' runs on the CPU only, got device {dev_name!r}")
+    import torch
+
+    try:
+        dev = torch.device(dev_name or "cpu")
+    except RuntimeError as exc:
+        raise InputError(f"device: {exc}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InputError("device 'cuda' requested but torch.cuda.is_available() is False")
+    return _Ops("torch", dev)
 
 
 def _split_np(x: np.ndarray, shapes, offsets) -> list[np.ndarray]:
