@@ -47,6 +47,7 @@ import numpy as np
 
 from ._validation import InputError, check_int_in_range, check_positive
 from .constraints import FeasibleSet
+from .settings import KKT_CHECK_MAX_GAP, KKT_CHECK_NEAR
 from .solvers import (
     SolveResult,
     StartRecord,
@@ -362,14 +363,6 @@ def _push(SY, StY, YtY, s, y, slot: int, ops: _Ops) -> None:
     YtY[:, :, slot] = SYy[:, m:]
 
 
-#: Caps: the largest spacing, in iterations, between two KKT tests of one start (the test
-#: is an NNLS solve per start). After a failed test the spacing doubles up to this, unless
-#: the residual was within KKT_CHECK_NEAR x tol: then the start is tested at every
-#: iteration (near the cap boundary the residual of the lifted iterates fluctuates, and a
-#: sparse test would miss the iterates that meet tol).
-KKT_CHECK_MAX_GAP = 32
-KKT_CHECK_NEAR = 10.0
-
 #: Compact the batch (drop the rows of finished starts) once this fraction of its rows has
 #: finished; until then a finished row stays in the arrays, frozen (never accepted again).
 COMPACT_FRACTION = 0.125
@@ -433,7 +426,7 @@ def _batched_lbfgs(
         else:  # screen by the lifted gradient, then the float64 KKT residual
             conv = ops.zeros(pnorm.shape[0], "bool")
             near = ops.zeros(pnorm.shape[0], "bool")
-            due = live & (pnorm <= 1e3 * tol) & (its >= check_at)
+            due = live & (pnorm <= 1e3 * tol) & ((its >= check_at) | (pnorm <= tol))
             for j in ops.indices(ops.nonzero(due)):
                 r = prob.stationarity(x[j])
                 conv[j] = r <= tol

@@ -39,6 +39,13 @@ SOLVER_FLOOR = 1e-6
 LOSS_RESOLUTION = 1e-6
 #: Gradient norm below which a minimisation of Theorem 4's IMS family counts as converged.
 GRAD_TOL = 1e-7
+#: Solvers on caps: the KKT test of an iterate (an NNLS solve) runs at every iteration once
+#: the last residual was within KKT_CHECK_NEAR x tol; further away, its spacing doubles
+#: after each failed test up to KKT_CHECK_MAX_GAP iterations (near the cap boundary the
+#: residual of the lifted iterates fluctuates, so a sparse test near tol would miss the
+#: iterates that meet it; far from tol a test at every iteration is wasted work).
+KKT_CHECK_NEAR = 10.0
+KKT_CHECK_MAX_GAP = 32
 
 #: A "nothing found beats X" verdict is CONFIRMED only when the Good-Turing estimate of
 #: the probability that a further start finds an unseen basin is below this value

@@ -44,7 +44,7 @@ from ._validation import InputError, check_int_in_range, check_positive
 from .constraints import Constraint, FeasibleSet
 from .objective import infonce_and_grad, infonce_and_grad_torch
 from .observables import GapObservables
-from .settings import FEAS_TOL
+from .settings import FEAS_TOL, KKT_CHECK_MAX_GAP, KKT_CHECK_NEAR
 
 __all__ = [
     "solve",
@@ -266,17 +266,27 @@ class _Measure:
         self.tol = tol
         self.active_tol = active_tol
         self.cheap = (not constraint.has_cap) or (not constraint.variable_centres) or n <= 64
+        self._wait = 0
+        self._gap = 1
 
     def __call__(self, pnorm: float, info) -> float:
         if not self.c.has_cap:
             return pnorm
         if not self.cheap and pnorm > 1e3 * self.tol:
             return math.inf
+        if self._wait > 0 and pnorm > self.tol:  # spacing (settings.KKT_CHECK_NEAR, _MAX_GAP)
+            self._wait -= 1
+            return math.inf
         X, Y, gX, gY = (_to_numpy(a) for a in info[:4])
         centres = info[4]
         if centres is not None:  # float32 centres are unit only to ~1e-7
             centres = tuple(c / np.linalg.norm(c) for c in (_to_numpy(ci) for ci in centres))
-        return self.c.stationarity(X, Y, gX, gY, centres, active_tol=self.active_tol)
+        r = self.c.stationarity(X, Y, gX, gY, centres, active_tol=self.active_tol)
+        if r > self.tol:
+            near = r <= KKT_CHECK_NEAR * self.tol
+            self._gap = 1 if near else min(2 * self._gap, KKT_CHECK_MAX_GAP)
+            self._wait = self._gap - 1
+        return r
 
 
 def _to_numpy(a) -> np.ndarray:
