@@ -166,10 +166,11 @@ def multistart(
     hop_starts (default starts // 8) perturbations of the best point; mapped: pairs
     (points, symmetry), points a list of (X, Y) or of ``minima`` dicts of another
     MultiStartResult. Every start is run by :func:`verify.batched.solve_batched_points`
-    (torch float64, ``device``), tol and max_iter per start. Then the ``polish`` lowest
-    unconverged starts are refined by :func:`verify.faces.polish` (face identification on
-    caps, Riemannian Newton), judged by the same KKT tolerance. Returns a
-    :class:`MultiStartResult` whose coverage pools every final start at tau.
+    (float64: numpy on the CPU, torch on ``device`` "cuda"), tol and max_iter per start.
+    Then the ``polish`` lowest unconverged starts are refined by
+    :func:`verify.faces.polish` (face identification on caps, Riemannian Newton), judged
+    by the same KKT tolerance. Returns a :class:`MultiStartResult` whose coverage pools
+    every final start at tau.
     """
     check_feasible_set(constraint)
     n = check_int_in_range(n, "n", 2, 10**7)

@@ -69,11 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--method",
         choices=("batched", "lbfgs", "rgd", "torch"),
         default="batched",
-        help="batched (default: all starts as one torch float64 tensor), or one start at a "
+        help="batched (default: the starts advanced together as float64 arrays), or one start at a "
         "time: lbfgs (numpy), rgd (reference), torch; the sequential methods run random "
         "starts only",
     )
-    parser.add_argument("--device", default=None, help="torch device of --method batched")
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="--method batched: 'cuda' runs it in torch on the GPU (default: numpy, CPU)",
+    )
     parser.add_argument(
         "--polish",
         type=int,
