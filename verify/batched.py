@@ -566,7 +566,11 @@ def solve_batched(
     memory = check_int_in_range(memory, "memory", 1, 1000)
     stall = check_int_in_range(stall, "stall", 1, 10**9)
     if 1.0 / tau > 300.0:
-        raise InputError(f"tau must be >= 1/300 for the batched float64 kernel, got {tau}")
+        raise InputError(
+            f"tau must be >= 1/300 for the batched float64 kernel (exp((x.y - 1) / tau) "
+            f"underflows below it), got {tau}; the sequential solver (method 'lbfgs', "
+            "--method lbfgs) handles it with the stable reference objective"
+        )
     ops = _make_ops(backend, device)
     prob = _BatchProblem(constraint, n, tau, ops)
     labels, params = _start_params(constraint, n, seeds, starts)
