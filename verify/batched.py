@@ -190,8 +190,12 @@ class _BatchProblem:
         lay = _Layout(constraint.block_shapes(n))
         self.shapes, self.offsets, self.size = lay.shapes, lay.offsets, lay.size
         self.n_fev = 0
-        # numpy: evaluate the kernel in blocks whose N x N arrays stay in the cache
+        # numpy: evaluate the kernel in blocks whose N x N arrays stay in the cache, in two
+        # work buffers allocated once
         self.block = max(1, KERNEL_BLOCK_BYTES // (8 * n * n))
+        self._work = None
+        if ops.backend == "numpy":
+            self._work = (np.empty((self.block, n, n)), np.empty((self.block, n, n)))
 
     def split(self, x) -> list:
         b = x.shape[0]
@@ -241,7 +245,7 @@ class _BatchProblem:
     def _evaluate(self, x):
         blocks = self.split(x)
         X, Y, aux = self.c.forward(blocks)
-        f, gX, gY = _batched_loss_grad(X, Y, self.tau)
+        f, gX, gY = _batched_loss_grad(X, Y, self.tau, self._work)
         return f, self.join(self.c.vjp(blocks, gX, gY, aux))
 
     def stationarity(self, xj, active_tol: float = 1e-12) -> float:
@@ -257,7 +261,7 @@ class _BatchProblem:
         return self.c.stationarity(X, Y, gX, gY, cs, active_tol=active_tol)
 
 
-def _batched_loss_grad(X, Y, tau: float):
+def _batched_loss_grad(X, Y, tau: float, work: tuple | None = None):
     """Symmetric InfoNCE and its gradient for a batch (B, N, h) of (X, Y) pairs (numpy or
     torch arrays, the same formulas).
 
@@ -267,19 +271,28 @@ def _batched_loss_grad(X, Y, tau: float):
     G = E o (a 1^T + 1 b^T) - 2 I / (N tau), a = 1 / (N tau r), b = 1 / (N tau c);
     dL/dX = G Y, dL/dY = G^T X (docs/theory.md §1; the formulas of
     verify.solvers.loss_and_grad). float64 keeps E above underflow for 1 / tau <= 300
-    (|x . y - 1| <= 2).
+    (|x . y - 1| <= 2). ``work``: two numpy buffers of at least (B, N, N) for E and the
+    scale (reused across calls: a fresh N x N x B allocation per call cost as much as the
+    arithmetic, measured).
     """
     xp = np if isinstance(X, np.ndarray) else __import__("torch")
-    n = X.shape[-2]
+    b, n = X.shape[0], X.shape[-2]
     inv = 1.0 / tau
-    Z = (X * inv) @ Y.swapaxes(-1, -2)
+    if work is None:
+        Z = (X * inv) @ Y.swapaxes(-1, -2)
+    else:
+        Z = np.matmul(X * inv, Y.swapaxes(-1, -2), out=work[0][:b])
     Z -= inv
     xp.exp(Z, out=Z)
     r = Z.sum(-1)
     c = Z.sum(-2)
     diag = _rowdot(X, Y)
     loss = (xp.log(r).sum(-1) + xp.log(c).sum(-1)) / n + 2.0 * inv - 2.0 * inv * diag.mean(-1)
-    Z *= (1.0 / (n * tau * r))[..., :, None] + (1.0 / (n * tau * c))[..., None, :]
+    a_, b_ = (1.0 / (n * tau * r))[..., :, None], (1.0 / (n * tau * c))[..., None, :]
+    if work is None:
+        Z *= a_ + b_
+    else:
+        Z *= np.add(a_, b_, out=work[1][:b])
     k = 2.0 / (n * tau)
     gX = Z @ Y
     gX -= k * Y
