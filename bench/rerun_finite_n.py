@@ -1,8 +1,12 @@
-"""Rerun of Theorem 2's full-mode finite-N branch comparisons with >= 256 starts per branch.
+"""Rerun of the full-mode finite-N branch comparisons with >= 256 starts per branch.
 
-Not a test (issue 12, item 5). For every finite-N setting of ``theorem2.FULL`` (caps of
-half-angle alpha around fixed centres at angle Delta; docs/theory.md §5) and every Delta of
-its profile, :func:`modgap.verify.search.multistart` runs ``--starts`` i.i.d. random starts
+Not a test (issue 12, item 5). Theorem 2 (``--theorem 2``): every finite-N setting of
+``theorem2.FULL`` (caps of half-angle alpha around fixed centres at angle Delta;
+docs/theory.md §5), every Delta of its profile; the pair searched from each other's
+reflected minima is Delta = 0 / Delta = pi. Theorem 3 (``--theorem 3``): every subspace + cone
+setting of ``theorem3.FULL`` and each fixed-centre configuration (claimed, in_C, halfway,
+antipodal_b); the reflected pair is claimed / antipodal_b (reflection in b). For each
+branch :func:`modgap.verify.search.multistart` runs ``--starts`` i.i.d. random starts
 plus two rounds of basin hopping around the best (batched, tol 1e-7 and 6000 iterations as
 the theorem check), and the 4 lowest unconverged starts are polished (face identification +
 Newton). The branches Delta = 0 and Delta = pi are then searched again from the reflection
@@ -34,24 +38,49 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from modgap.theorems import theorem2  # noqa: E402
-from modgap.verify.constraints import Cone  # noqa: E402
+from modgap.theorems import theorem2, theorem3  # noqa: E402
+from modgap.verify import population  # noqa: E402
+from modgap.verify.constraints import Cone, SubspaceCone  # noqa: E402
 from modgap.verify.search import multistart, reflection  # noqa: E402
 
 TOL, MAX_ITER = 1e-7, 6000
 
 
-def rerun_setting(st: dict, starts: int) -> dict:
+def theorem2_branches(st: dict) -> tuple[dict, tuple | None, np.ndarray]:
+    """{label: constraint} over the Delta profile, the reflected pair, the mirror normal."""
+    h, alpha = st["h"], st["alpha"]
+    cons = {
+        round(math.degrees(d), 6): Cone(h, alpha, centres=theorem2._fixed_centres(h, d))
+        for d in st["deltas"]
+    }
+    d0, dpi = st["deltas"][0], st["deltas"][-1]
+    pair = (0.0, 180.0) if d0 == 0.0 and dpi == math.pi else None
+    return cons, pair, np.eye(h)[0]
+
+
+def theorem3_branches(st: dict) -> tuple[dict, tuple | None, np.ndarray]:
+    """{configuration: constraint}, the reflected pair (claimed, antipodal_b), b."""
+    h, phi, alpha = st["h"], st["phi"], st["alpha"]
+    cons = {}
+    for name in st["configurations"]:
+        centres = population.subspace_centres(h, phi, *theorem3.CONFIGURATIONS[name])
+        cons[name] = SubspaceCone.hyperplanes(h, phi, alpha, centres=centres)
+    pair = ("claimed", "antipodal_b")
+    pair = pair if all(p in cons for p in pair) else None
+    return cons, pair, population.subspace_frame(h, phi)["b"]
+
+
+def rerun_setting(st: dict, starts: int, theorem: int) -> dict:
     """Every branch of one setting at ``starts`` starts, then the reflected cross-seeding."""
-    h, N, tau, alpha = st["h"], st["N"], st["tau"], st["alpha"]
-    c0 = np.eye(h)[0]
+    N, tau = st["N"], st["tau"]
+    cons_of, pair, normal = (theorem2_branches if theorem == 2 else theorem3_branches)(st)
     kw = dict(tol=TOL, max_iter=MAX_ITER, strategies=("random", "hop"), polish=4)
     branches = {}
-    for d in st["deltas"]:
-        cons = Cone(h, alpha, centres=theorem2._fixed_centres(h, d))
+    for d, cons in cons_of.items():
         branches[d] = (cons, multistart(cons, N, tau, starts=starts, **kw))
-    d0, dpi = st["deltas"][0], st["deltas"][-1]
-    if d0 == 0.0 and dpi == math.pi:
+    if pair is not None:
+        d0, dpi = pair
+        c0 = normal
         first = {d: branches[d][1] for d in (d0, dpi)}
         for d, other in ((d0, dpi), (dpi, d0)):
             cons = branches[d][0]
@@ -65,13 +94,13 @@ def rerun_setting(st: dict, starts: int) -> dict:
             )
             branches[d] = (cons, first[d], mapped)
     rows = []
-    for d in st["deltas"]:
+    for d in cons_of:
         res = branches[d][1]  # the random + hop search: its coverage is the one reported
         mapped = branches[d][2] if len(branches[d]) > 2 else None
         best = res if mapped is None or res.loss <= mapped.loss else mapped
         rows.append(
             dict(
-                delta_deg=math.degrees(d),
+                branch=d,
                 loss=best.loss,
                 converged=bool(best.converged),
                 grad_norm=best.grad_norm,
@@ -80,38 +109,48 @@ def rerun_setting(st: dict, starts: int) -> dict:
                 coverage=res.coverage.summary(max_basins=5),
             )
         )
-    return dict(setting={k: v for k, v in st.items() if k != "deltas"}, branches=rows)
+    keep = {k: v for k, v in st.items() if k not in ("deltas", "configurations")}
+    return dict(setting=keep, branches=rows)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--theorem", type=int, choices=(2, 3), default=2)
     p.add_argument("--starts", type=int, default=256)
-    p.add_argument("--settings", default=None, help="indices into theorem2.FULL['finite_n']")
+    p.add_argument("--settings", default=None, help="indices into the FULL settings list")
     p.add_argument("--json")
     a = p.parse_args(argv)
-    settings = theorem2.FULL["finite_n"]
+    if a.theorem == 2:
+        settings = theorem2.FULL["finite_n"]
+    else:
+        settings = theorem3.FULL["subspace_cone"]
     idx = range(len(settings)) if a.settings is None else [int(i) for i in a.settings.split(",")]
     out = []
     for i in idx:
         st = settings[i]
         t = time.perf_counter()
-        check = theorem2._finite_setting(st, theorem2.FULL)
-        ref = {round(math.degrees(r["delta"]), 6): r["loss"] for r in check["profile"]}
-        res = rerun_setting(st, a.starts)
+        if a.theorem == 2:
+            check = theorem2._finite_setting(st, theorem2.FULL)
+            ref = {round(math.degrees(r["delta"]), 6): r["loss"] for r in check["profile"]}
+        else:
+            check = theorem3._subspace_cone(st, theorem3.FULL)
+            ref = {name: r["loss"] for name, r in check["profile"].items()}
+        res = rerun_setting(st, a.starts, a.theorem)
         res["check_profile"] = ref
         res["wall_s"] = time.perf_counter() - t
         out.append(res)
         L0 = res["branches"][0]["loss"]
+        extra = f" phi={math.degrees(st['phi']):.0f} deg" if "phi" in st else ""
         print(
-            f"setting {i}: h={st['h']} N={st['N']} tau={st['tau']} "
+            f"theorem {a.theorem} setting {i}: h={st['h']} N={st['N']} tau={st['tau']}{extra} "
             f"alpha={math.degrees(st['alpha']):.0f} deg ({res['wall_s']:.0f} s)"
         )
         for b in res["branches"]:
             c = b["coverage"]
-            old = ref[round(b["delta_deg"], 6)]
+            old = ref[b["branch"]]
             print(
-                f"  Delta {b['delta_deg']:6.1f}: L* {b['loss']:.10f} (check: {old:.10f}, "
-                f"moved {b['loss'] - old:+.2e}), L*-L*(0) {b['loss'] - L0:+.3e}; "
+                f"  {b['branch']!s:>11}: L* {b['loss']:.10f} (check: {old:.10f}, "
+                f"moved {b['loss'] - old:+.2e}), minus the first {b['loss'] - L0:+.3e}; "
                 f"{c['starts']} starts, {c['converged']} converged, {c['distinct_minima']} "
                 f"minima, {c['starts_at_best']} at best, Good-Turing {c['good_turing']:.3f}",
                 flush=True,
