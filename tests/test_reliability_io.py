@@ -126,7 +126,7 @@ def test_empty_files_name_the_argument(tmp_path, pair_file, capsys):
     cases = [
         (["analyze", str(tmp_path / "empty.npy")], "FILE"),
         (["analyze", str(pair_file), "--pairs", str(tmp_path / "empty.npy")], "pairs file"),
-        (["align", "ssp", str(tmp_path / "empty.npy"), str(tmp_path / "o.npy")], "FILE"),
+        (["align", "ssp", str(tmp_path / "empty.npy"), str(tmp_path / "o.npy")], "IN"),
     ]
     for argv, name in cases:
         assert main(argv) == 2, argv

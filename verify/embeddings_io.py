@@ -342,22 +342,25 @@ def load_array(
     return _as_float_matrix(raw, f"{what} {path}", ndim=(2, 3))
 
 
-def _split_stack(arr: np.ndarray, label: str) -> tuple[np.ndarray, np.ndarray]:
+def _split_stack(
+    arr: np.ndarray, label: str, second: str | None = "FILE2"
+) -> tuple[np.ndarray, np.ndarray]:
     if arr.ndim != 3 or arr.shape[0] != 2:
+        hint = f"; otherwise give the second modality as {second}" if second else ""
         raise InputError(
             f"{label}: a single file must hold both modalities as an array of shape "
-            f"(2, n, d), got shape {arr.shape}; otherwise give the second modality as FILE2"
+            f"(2, n, d), got shape {arr.shape}{hint}"
         )
     return arr[0], arr[1]
 
 
 def _pick_modalities(
-    raw: Mapping[str, Any] | list, label: str, path: Path
+    raw: Mapping[str, Any] | list, label: str, path: Path, second: str | None = "FILE2"
 ) -> tuple[np.ndarray, np.ndarray, Any | None, dict[str, str]]:
     """(images, texts, pairs or None, sources) from a mapping/sequence of arrays."""
     if isinstance(raw, list):
         if len(raw) == 1:
-            x, y = _split_stack(_as_float_matrix(raw[0], f"{label} [0]", ndim=(3,)), label)
+            x, y = _split_stack(_as_float_matrix(raw[0], f"{label} [0]", ndim=(3,)), label, second)
             return x, y, None, {"images": f"{path} [0][0]", "texts": f"{path} [0][1]"}
         if len(raw) != 2:
             raise InputError(f"{label}: holds a sequence of {len(raw)} items; expected 2")
@@ -381,7 +384,7 @@ def _pick_modalities(
     data_keys = [k for k in keys if k != pairs_key]
     if len(data_keys) == 1:
         k = data_keys[0]
-        x, y = _split_stack(_as_float_matrix(raw[k], f"{label} [{k}]", ndim=(3,)), label)
+        x, y = _split_stack(_as_float_matrix(raw[k], f"{label} [{k}]", ndim=(3,)), label, second)
         return x, y, pairs, {"images": f"{path} [{k}][0]", "texts": f"{path} [{k}][1]"}
     known = ", ".join(f"{a}/{b}" for a, b in MODALITY_KEYS)
     raise InputError(
@@ -465,8 +468,11 @@ def load_paired_embeddings(
     *,
     pairs: str | os.PathLike | None = None,
     min_rows: int = 3,
+    names: tuple[str, str | None] = ("FILE", "FILE2"),
 ) -> PairedEmbeddings:
     """Load images and texts from one file (both modalities) or two (images, texts).
+    ``names``: how messages name the two file arguments (the caller's option names; a
+    second name None when the caller takes one file only).
 
     Checks, each with a message naming the file: it exists and parses; each modality is a
     finite 2-D matrix with at least ``min_rows`` rows; both have the same dimension d;
@@ -476,32 +482,34 @@ def load_paired_embeddings(
     """
     if min_rows < 1:
         raise InputError(f"min_rows must be >= 1, got {min_rows}")
+    first, second = names
     p1 = Path(file)
-    _check_readable(p1, "FILE")
+    _check_readable(p1, first)
     embedded_pairs = None
     notes: list[str] = []
     if file2 is None:
-        raw1 = _read_raw(p1, "FILE", notes)
-        label = f"FILE {p1}"
+        raw1 = _read_raw(p1, first, notes)
+        label = f"{first} {p1}"
         if isinstance(raw1, (Mapping, list)):
-            X, Y, embedded_pairs, sources = _pick_modalities(raw1, label, p1)
+            X, Y, embedded_pairs, sources = _pick_modalities(raw1, label, p1, second)
         else:
-            X, Y = _split_stack(_as_float_matrix(raw1, label, ndim=(2, 3)), label)
+            X, Y = _split_stack(_as_float_matrix(raw1, label, ndim=(2, 3)), label, second)
             sources = {"images": f"{p1} [0]", "texts": f"{p1} [1]"}
-        labels = (f"FILE {p1} (images)", f"FILE {p1} (texts)")
+        labels = (f"{first} {p1} (images)", f"{first} {p1} (texts)")
     else:
+        second = second or "FILE2"
         p2 = Path(file2)
-        _check_readable(p2, "FILE2")
-        X = load_array(p1, "FILE", notes=notes)
-        Y = load_array(p2, "FILE2", notes=notes)
-        for arr, lab in ((X, f"FILE {p1}"), (Y, f"FILE2 {p2}")):
+        _check_readable(p2, second)
+        X = load_array(p1, first, notes=notes)
+        Y = load_array(p2, second, notes=notes)
+        for arr, lab in ((X, f"{first} {p1}"), (Y, f"{second} {p2}")):
             if arr.ndim != 2:
                 raise InputError(
                     f"{lab}: with two files each must hold one 2-D matrix (n, d), "
                     f"got shape {arr.shape}"
                 )
         sources = {"images": str(p1), "texts": str(p2)}
-        labels = (f"FILE {p1}", f"FILE2 {p2}")
+        labels = (f"{first} {p1}", f"{second} {p2}")
     for arr, lab in zip((X, Y), labels, strict=True):
         if arr.shape[0] < min_rows:
             raise InputError(f"{lab}: needs at least {min_rows} rows, got {arr.shape[0]}")

@@ -84,6 +84,28 @@ def wanted(args: argparse.Namespace) -> bool:
     )
 
 
+def check_options(args: argparse.Namespace, streamed: bool) -> None:
+    """The streaming options' bounds (--chunk-rows >= 16, --separability-rows >= 4), and
+    that they are not given to an in-memory analysis, where nothing would read them."""
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ("chunk_rows", "separability_rows")
+        if getattr(args, name) is not None
+    ]
+    if args.exact_uniformity:
+        given.append("--exact-uniformity")
+    if given and not streamed:
+        raise InputError(
+            f"{', '.join(given)} only {'applies' if len(given) == 1 else 'apply'} to the "
+            "streamed analysis (--stream, --scheduler, or inputs over 1 GiB); add --stream "
+            "or drop them"
+        )
+    for name in ("chunk_rows", "separability_rows"):
+        v = getattr(args, name)
+        if v is not None and v < (16 if name == "chunk_rows" else 4):
+            raise InputError(f"--{name.replace('_', '-')} is too small: {v}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the source, stream the analysis, print the report; optionally write JSON."""
     from modgap.verify import streaming
@@ -103,10 +125,6 @@ def run(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"--json {out}: folder {out.parent} not found")
         if out.resolve() in inputs:
             raise InputError(f"--json {out}: the output path is one of the inputs")
-    for name in ("chunk_rows", "separability_rows"):
-        v = getattr(args, name)
-        if v is not None and v < (16 if name == "chunk_rows" else 4):
-            raise InputError(f"--{name.replace('_', '-')} is too small: {v}")
     src = streaming.open_source(args.file, args.file2)
     pairs = None
     if args.pairs:

@@ -180,10 +180,14 @@ def run(args: argparse.Namespace) -> int:
     )
     op = build_operator(args)
     out_suffix = Path(args.output).suffix.lower()
-    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1)
+    data = load_paired_embeddings(args.input, pairs=args.pairs, min_rows=1, names=("IN", None))
     if out_suffix == ".npy" and data.pairs is not None:
         raise InputError(f"OUT {args.output}: IN has a pair index; write an .npz output")
-    fit_data = data if args.fit is None else load_paired_embeddings(args.fit, min_rows=1)
+    fit_data = (
+        data
+        if args.fit is None
+        else load_paired_embeddings(args.fit, min_rows=1, names=("--fit", None))
+    )
     fit_name = args.input if args.fit is None else args.fit
     if fit_data.dim != data.dim:
         raise InputError(

@@ -221,7 +221,9 @@ def _check_loaded(images: Any, texts: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, analyse, print; optionally write JSON (atomically) and the Fig. 2 panels."""
-    if _stream.wanted(args):  # shards, zarr, > 1 GiB, --stream or --scheduler
+    streamed = _stream.wanted(args)  # shards, zarr, > 1 GiB, --stream or --scheduler
+    _stream.check_options(args, streamed)
+    if streamed:
         return _stream.run(args)
     if args.demo and (args.file or args.file2 or args.pairs):
         raise InputError("give FILE [FILE2] [--pairs] or --demo, not both")

@@ -1,0 +1,60 @@
+"""Arguments that used to be accepted silently or named in an error as another argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modgap.main import main
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 6))
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", X + 0.1 * rng.standard_normal(X.shape))
+    np.save(tmp_path / "both.npy", np.stack([X, X]))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        (["--chunk-rows", "64"], "--chunk-rows only applies to the streamed"),
+        (["--separability-rows", "8"], "--separability-rows only applies"),
+        (["--exact-uniformity"], "--exact-uniformity only applies"),
+        (["--stream", "--chunk-rows", "4"], "--chunk-rows is too small: 4"),
+    ],
+)
+def test_streaming_options_are_refused_where_nothing_reads_them(two_files, capsys, extra, named):
+    args = ["analyze", str(two_files / "x.npy"), str(two_files / "y.npy"), *extra]
+    assert main(args) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_streaming_options_are_read_by_the_streamed_analysis(two_files, capsys):
+    args = ["analyze", str(two_files / "x.npy"), str(two_files / "y.npy"), "--stream"]
+    assert main([*args, "--chunk-rows", "16", "--no-progress"]) == 0
+    assert "chunks of 16 rows" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", ["IN", "--fit"])
+def test_align_names_its_own_argument_for_a_one_modality_file(two_files, capsys, option):
+    out = two_files / "o.npy"
+    if option == "IN":
+        args = ["align", "ssp", str(two_files / "x.npy"), str(out)]
+    else:
+        args = [
+            "align",
+            "ssp",
+            str(two_files / "both.npy"),
+            str(out),
+            "--fit",
+            str(two_files / "x.npy"),
+        ]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{option} " in err and "(2, n, d)" in err
+    assert "FILE2" not in err  # align takes one file: no hint at an argument it lacks
+    assert not out.exists()
