@@ -113,13 +113,45 @@ def rerun_setting(st: dict, starts: int, theorem: int) -> dict:
     return dict(setting=keep, branches=rows)
 
 
+def markdown(results: list[dict], theorem: int) -> str:
+    """One table row per branch: setting, branch, L* at 256+ starts, the check's own L*, how
+    far it moved, the margin to the first branch (Delta = 0 / claimed), coverage."""
+    lines = [
+        "| setting | branch | L* (rerun) | L* (check) | moved | minus the first | "
+        "starts (converged) | minima | at best | Good-Turing |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for res in results:
+        st = res["setting"]
+        label = f"h={st['h']}, N={st['N']}, tau={st['tau']}"
+        if "phi" in st:
+            label += f", phi={math.degrees(st['phi']):.0f}"
+        label += f", alpha={math.degrees(st['alpha']):.0f}"
+        first = res["branches"][0]["loss"]
+        for b in res["branches"]:
+            c = b["coverage"]
+            key = b.get("branch", b.get("delta_deg"))  # (older runs stored delta_deg)
+            old = res["check_profile"][str(key)]  # JSON object keys are strings
+            branch = key if theorem == 3 else f"Delta {key:g}"
+            lines.append(
+                f"| {label} | {branch} | {b['loss']:.10f} | {old:.10f} | {b['loss'] - old:+.1e} "
+                f"| {b['loss'] - first:+.2e} | {c['starts']} ({c['converged']}) | "
+                f"{c['distinct_minima']} | {c['starts_at_best']} | {c['good_turing']:.3f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--theorem", type=int, choices=(2, 3), default=2)
     p.add_argument("--starts", type=int, default=256)
     p.add_argument("--settings", default=None, help="indices into the FULL settings list")
     p.add_argument("--json")
+    p.add_argument("--markdown", metavar="JSON", help="print the table of a saved run and stop")
     a = p.parse_args(argv)
+    if a.markdown:
+        print(markdown(json.loads(Path(a.markdown).read_text()), a.theorem))
+        return 0
     if a.theorem == 2:
         settings = theorem2.FULL["finite_n"]
     else:
