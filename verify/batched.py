@@ -142,6 +142,9 @@ class _Ops:
     def clamp_min(self, a, v: float):
         return np.maximum(a, v) if self.backend == "numpy" else self.xp.clamp(a, min=v)
 
+    def clamp_max(self, a, v: float):
+        return np.minimum(a, v) if self.backend == "numpy" else self.xp.clamp(a, max=v)
+
     def to_float(self, mask):
         if self.backend == "numpy":
             return mask.astype(np.float64)
@@ -446,7 +449,7 @@ def _batched_lbfgs(
                 near[j] = r <= KKT_CHECK_NEAR * tol
             far = due & ~conv & ~near
             check_gap[due & near] = 1
-            check_gap[far] = xp.minimum(2 * check_gap[far], KKT_CHECK_MAX_GAP)
+            check_gap[far] = ops.clamp_max(2 * check_gap[far], KKT_CHECK_MAX_GAP)
             check_at[due] = its[due] + check_gap[due]
         finish(conv, True, "gradient norm below tol")
         better = f < best_f - eps_f * ops.clamp_min(xp.abs(best_f), 1.0)
