@@ -43,3 +43,19 @@ def liang_dir() -> Path:
     if not (SHARED_DATA / "features_clip.npy").is_file():
         pytest.skip(f"real embeddings not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+#: Test files that share session evidence documents (tests/_evidence.py): theorem1's with
+#: the figures, dimension_collapse's with the figures, the figure-data producers' between
+#: the figures and their own tests. Under pytest-xdist with ``--dist loadgroup`` they run in
+#: one worker, so that no document is computed twice (the mark is inert otherwise).
+EVIDENCE_GROUP = frozenset(
+    {"test_figures.py", "test_illustrations.py", "test_theorem1.py", "test_dimension_collapse.py"}
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests of EVIDENCE_GROUP with ``xdist_group("evidence")``."""
+    for item in items:
+        if item.path.name in EVIDENCE_GROUP:
+            item.add_marker(pytest.mark.xdist_group("evidence"))

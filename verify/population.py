@@ -276,9 +276,7 @@ def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray
     prop. to (1 - rho^2)^{(m-5)/2}, m >= 4), omega uniform on [0, 2 pi) (trapezoid rule, 2n nodes);
     m = 3: rho = 1. Returns (values (k, rank), weights (k,)) with weights summing to 1.
     """
-    return _tangent_rule_cached(
-        _check_m(m), check_int_in_range(rank, "rank", 0, 2), _check_n(n)
-    )
+    return _tangent_rule_cached(_check_m(m), check_int_in_range(rank, "rank", 0, 2), _check_n(n))
 
 
 @functools.lru_cache(maxsize=256)
