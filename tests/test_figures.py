@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURE_DIR = Path(modgap.figures.__file__).resolve().parent
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(FIGURE_DIR)]) if m.name[:3] == "fig")
 MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF"}
+#: Both formats of a full run, the PNG at 100 dpi (the raster's resolution is not what these
+#: tests check; test_quick_render_writes_one_png_at_half_the_resolution checks the dpi).
+TEST_OUTPUT = (("png", {"dpi": 100}), ("pdf", {}))
 
 #: Modules a figure must not import (solvers, trainers, quadrature, certificates,
 #: constraints, the command line), as dotted prefixes.
@@ -80,7 +83,8 @@ def test_every_figure_draws_from_its_evidence(name, tmp_path, monkeypatch):
         raise AssertionError("a figure computed evidence instead of drawing it")
 
     monkeypatch.setattr("modgap.theorems.evidence.compute", no_compute)
-    _assert_written(mod.draw(evidence, tmp_path), tmp_path, name)
+    with _style.output_formats(TEST_OUTPUT):
+        _assert_written(mod.draw(evidence, tmp_path), tmp_path, name)
 
 
 def _imports(tree: ast.AST) -> set[str]:
