@@ -11,7 +11,8 @@ document (registered there in ``_ILLUSTRATIONS``); nothing here decides a verdic
 nothing here adds numerics of its own.
 
 The settings, seeds and grids are the ones the figures used when they still computed
-their own data, so the pictures are unchanged. Paper: Yi, Douady & Chen, arXiv
+their own data, so the pictures are unchanged, except fig4's quick N (16, was 32: its cap
+solves were most of the quick figure evidence; docs/figures.md). Paper: Yi, Douady & Chen, arXiv
 2510.03268 (Figs. 1-4 and 6; docs/theory.md).
 """
 
