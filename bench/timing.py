@@ -12,7 +12,13 @@ Throughput: numpy float32 and float64 ``A @ B`` for 2048 x 2048 matrices, best o
 thread, measured before and after the timed jobs (the difference shows drift from other
 load on the machine).
 
-Usage:  python bench/timing.py [--what suite,repro] [--json OUT]
+Each job reports wall time and CPU time (user + system of the child processes) with the
+1-minute load average before and after: the project's machines are shared, and wall time
+alone mixes in the other jobs' load. ``suite-n2`` runs the suite as two single-threaded
+pytest-xdist workers (``-n 2 --dist loadgroup``; tests/conftest.py keeps the tests that
+share session evidence in one worker), for comparison with the serial README command.
+
+Usage:  python bench/timing.py [--what suite,suite-n2,repro] [--json OUT]
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -50,28 +57,56 @@ def matmul_gflops(dtype: type, n: int = 2048, reps: int = 5) -> float:
     return 2.0 * n**3 / best / 1e9
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _timed(cmd: list[str]) -> dict:
+    """Wall time, CPU time (user + system of the child and its children: on a machine that
+    other jobs share, CPU time is the number that does not depend on their load) and the
+    1-minute load average before and after."""
+    load0 = os.getloadavg()[0]
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
-    return {"cmd": " ".join(cmd), "rc": proc.returncode, "wall_s": wall, "last_line": tail[0]}
+    return {
+        "cmd": " ".join(cmd),
+        "rc": proc.returncode,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "load_before": load0,
+        "load_after": os.getloadavg()[0],
+        "last_line": tail[0],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--what", default="suite,repro", help="comma list: suite, repro")
+    parser.add_argument(
+        "--what",
+        default="suite,repro",
+        help="comma list: suite, repro, suite-n2 (the suite as two single-threaded "
+        "pytest-xdist workers, --dist loadgroup; needs pytest-xdist)",
+    )
     parser.add_argument("--json", metavar="OUT", help="also write the numbers as JSON")
     args = parser.parse_args(argv)
     jobs = [w.strip() for w in args.what.split(",") if w.strip()]
-    bad = [w for w in jobs if w not in ("suite", "repro")]
+    bad = [w for w in jobs if w not in ("suite", "suite-n2", "repro")]
     if bad:
-        parser.error(f"--what: unknown job(s) {bad}; use suite, repro")
+        parser.error(f"--what: unknown job(s) {bad}; use suite, suite-n2, repro")
 
     res: dict = {"before": {"f32": matmul_gflops(np.float32), "f64": matmul_gflops(np.float64)}}
     py = sys.executable
     if "suite" in jobs:
         res["suite"] = _timed([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+    if "suite-n2" in jobs:
+        cmd = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
+        res["suite-n2"] = _timed(cmd + ["--dist", "loadgroup"])
     if "repro" in jobs:
         with tempfile.TemporaryDirectory() as out:
             res["repro"] = _timed([py, "paper_repro.py", "--quick", "--no-cache", "--out", out])
@@ -87,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         est = r["wall_s"] * f32 / SLOW_GFLOPS
         r["slow_machine_estimate_s"] = est
         print(
-            f"{job}: {r['wall_s']:.1f} s (rc {r['rc']}; {r['last_line']}); at "
-            f"{SLOW_GFLOPS:g} GFLOP/s about {est:.0f} s (x {f32 / SLOW_GFLOPS:.2f})"
+            f"{job}: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU (load "
+            f"{r['load_before']:.1f} -> {r['load_after']:.1f}; rc {r['rc']}; {r['last_line']}); "
+            f"at {SLOW_GFLOPS:g} GFLOP/s about {est:.0f} s (x {f32 / SLOW_GFLOPS:.2f})"
         )
     if args.json:
         from modgap.verify.atomic import write_json

@@ -1,8 +1,9 @@
 """Shared figure style and saving (presentation only).
 
 Sizes follow a two-column paper: one column is 3.4 in wide; fonts are 8 pt so that figures
-stay readable at column width. Figures are saved as PNG (300 dpi) and PDF, each written to
-a temporary name and renamed (modgap.verify.atomic), so no half-written figure is ever left.
+stay readable at column width. Figures are saved as PNG (300 dpi) and PDF (quick runs: one
+PNG at 150 dpi), each written to a temporary name and renamed (modgap.verify.atomic), so no
+half-written figure is ever left.
 
 Every figure module defines ``NAME``, ``EVIDENCE`` (the evidence sources it draws, see
 :mod:`modgap.theorems.evidence`) and ``draw(evidence, out_dir) -> list[Path]``, which only
@@ -15,10 +16,11 @@ several figures (presentation only: no maths beyond plotting arithmetic).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -53,11 +55,32 @@ plt.rcParams.update(
 )
 
 
+#: What :func:`save` writes: (extension, savefig options) per file. FULL_OUTPUT for a full
+#: run (PNG at 300 dpi and PDF); QUICK_OUTPUT for quick runs (one PNG at 150 dpi: a quick
+#: run checks that every figure draws, and the PDF and the 300-dpi raster are a third of
+#: the drawing time; bench/results-speed-b.txt).
+FULL_OUTPUT: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 300}), ("pdf", {}))
+QUICK_OUTPUT: tuple[tuple[str, dict[str, Any]], ...] = (("png", {"dpi": 150}),)
+_OUTPUT: list[tuple[tuple[str, dict[str, Any]], ...]] = [FULL_OUTPUT]
+
+
+@contextlib.contextmanager
+def output_formats(formats: tuple[tuple[str, dict[str, Any]], ...]) -> Iterator[None]:
+    """Within the block, :func:`save` writes ``formats`` (e.g. QUICK_OUTPUT) instead of
+    FULL_OUTPUT."""
+    _OUTPUT.append(formats)
+    try:
+        yield
+    finally:
+        _OUTPUT.pop()
+
+
 def save(fig: Any, out_dir: str | Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``name.png`` and ``name.pdf`` in ``out_dir`` atomically; close it."""
+    """Save ``fig`` as ``name.png`` and ``name.pdf`` in ``out_dir`` atomically (the formats
+    of :func:`output_formats` when inside one: a PNG only in quick runs); close it."""
     out_dir = Path(out_dir)
     paths = []
-    for ext, kwargs in (("png", {"dpi": 300}), ("pdf", {})):
+    for ext, kwargs in _OUTPUT[-1]:
         target = out_dir / f"{name}.{ext}"
         with atomic_path(target) as tmp:
             fig.savefig(tmp, format=ext, **kwargs)
@@ -142,10 +165,13 @@ def render(
     embeddings: str | Path | None = None,
     given: dict[str, dict] | None = None,
 ) -> list[Path]:
-    """Draw figure ``module`` into ``out_dir`` from its evidence (:func:`gather_evidence`)."""
+    """Draw figure ``module`` into ``out_dir`` from its evidence (:func:`gather_evidence`);
+    quick: the quick evidence settings and one PNG at 150 dpi (QUICK_OUTPUT), else PNG at
+    300 dpi and PDF."""
     evidence = gather_evidence(module.EVIDENCE, quick=quick, embeddings=embeddings, given=given)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return module.draw(evidence, out_dir)
+    with output_formats(QUICK_OUTPUT if quick else FULL_OUTPUT):
+        return module.draw(evidence, out_dir)
 
 
 def script_main(module_name: str, argv: Sequence[str] | None = None) -> None:

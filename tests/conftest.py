@@ -43,3 +43,27 @@ def liang_dir() -> Path:
     if not (SHARED_DATA / "features_clip.npy").is_file():
         pytest.skip(f"real embeddings not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+#: Test files that share session evidence documents (tests/_evidence.py) across files:
+#: theorem1's with the figures, dimension_collapse's with the figures, the figure-data
+#: producers' between the figures and their own tests. Under pytest-xdist with ``--dist
+#: loadgroup`` they run in one worker, so that no document is computed twice; every other
+#: file whose tests share a module- or session-scoped evidence fixture (theorem2, theorem3)
+#: is kept in one worker of its own. The marks are inert without xdist.
+EVIDENCE_GROUP = frozenset(
+    {"test_figures.py", "test_illustrations.py", "test_theorem1.py", "test_dimension_collapse.py"}
+)
+FILE_GROUPS = frozenset({"test_theorem2.py", "test_theorem3.py"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests of EVIDENCE_GROUP with ``xdist_group("evidence")`` and those of each
+    file of FILE_GROUPS with a group named after the file."""
+    for item in items:
+        name = item.path.name
+        if name in EVIDENCE_GROUP:
+            item.add_marker(pytest.mark.xdist_group("evidence"))
+        elif name in FILE_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))

@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURE_DIR = Path(modgap.figures.__file__).resolve().parent
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(FIGURE_DIR)]) if m.name[:3] == "fig")
 MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF"}
+#: Both formats of a full run, the PNG at 100 dpi (the raster's resolution is not what these
+#: tests check; test_quick_render_writes_one_png_at_half_the_resolution checks the dpi).
+TEST_OUTPUT = (("png", {"dpi": 100}), ("pdf", {}))
 
 #: Modules a figure must not import (solvers, trainers, quadrature, certificates,
 #: constraints, the command line), as dotted prefixes.
@@ -80,7 +83,8 @@ def test_every_figure_draws_from_its_evidence(name, tmp_path, monkeypatch):
         raise AssertionError("a figure computed evidence instead of drawing it")
 
     monkeypatch.setattr("modgap.theorems.evidence.compute", no_compute)
-    _assert_written(mod.draw(evidence, tmp_path), tmp_path, name)
+    with _style.output_formats(TEST_OUTPUT):
+        _assert_written(mod.draw(evidence, tmp_path), tmp_path, name)
 
 
 def _imports(tree: ast.AST) -> set[str]:
@@ -151,6 +155,27 @@ def test_script_main_draws_from_evidence_files_without_computing(tmp_path, monke
     printed = capsys.readouterr().out.split()
     assert sorted(Path(p).name for p in printed) == [f"{fig.NAME}.pdf", f"{fig.NAME}.png"]
     _assert_written([Path(p) for p in printed], out, fig.NAME)
+
+
+def test_quick_render_writes_one_png_at_half_the_resolution(tmp_path):
+    """render(quick=True) (paper_repro --quick, a figure script's --quick) writes one PNG at
+    150 dpi, a full render the 300-dpi PNG and the PDF; the two PNGs show the same picture,
+    so the quick one has half the pixels along each side (within the tight bounding box's
+    rounding)."""
+    from matplotlib.image import imread
+
+    from modgap.figures import fig3_pair_geometry as fig
+
+    given = {"pair_geometry": document("pair_geometry")}
+    quick = _style.render(fig, tmp_path / "quick", quick=True, given=given)
+    full = _style.render(fig, tmp_path / "full", quick=False, given=given)
+    assert [p.name for p in quick] == [f"{fig.NAME}.png"]
+    assert sorted(p.read_bytes()[:4] for p in quick) == [MAGIC[".png"][:4]]
+    _assert_written(full, tmp_path / "full", fig.NAME)
+    (png_full,) = [p for p in full if p.suffix == ".png"]
+    h_q, w_q = imread(quick[0]).shape[:2]
+    h_f, w_f = imread(png_full).shape[:2]
+    assert abs(2 * w_q - w_f) <= 3 and abs(2 * h_q - h_f) <= 3
 
 
 @pytest.mark.parametrize(
@@ -338,10 +363,9 @@ def test_paper_repro_draws_each_figure_from_its_evidence_steps(tmp_path, monkeyp
     monkeypatch.setattr(repro, "build_steps", lambda args: steps)
     assert repro.main(["--out", str(tmp_path), "--no-cache"]) == 3  # a step raised (outcome policy)
     report = json.loads((tmp_path / "report.json").read_text())
+    # quick figure steps: one PNG each (QUICK_OUTPUT)
     assert sorted(Path(p).name for p in report["figures"]) == [
-        "fig3_pair_geometry.pdf",
         "fig3_pair_geometry.png",
-        "fig5_bound_convergence.pdf",
         "fig5_bound_convergence.png",
     ]
     assert (

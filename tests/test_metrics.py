@@ -221,6 +221,23 @@ def test_spectrum_and_effective_dimension_on_planted_eigenvalues():
     assert M.effective_dimension(X, 1.0) == 3
 
 
+def test_effective_dimension_of_a_planted_spectrum_and_bad_spectra():
+    # cumulative shares 0.9, 0.98, 1.0 (as the planted counts above)
+    lam = np.array([0.9, 0.08, 0.02, 0.0, 0.0])
+    assert [M.effective_dimension_of_spectrum(lam, t) for t in (0.9, 0.95, 0.99, 1.0)] == [
+        1,
+        2,
+        3,
+        3,
+    ]
+    assert M.effective_dimension_of_spectrum(np.zeros(3)) == 0
+    for bad in ([0.1, 0.5], [0.5, -0.1], [], [np.nan, 0.1]):
+        with pytest.raises(ValueError, match="spectrum"):
+            M.effective_dimension_of_spectrum(np.asarray(bad, dtype=float))
+    with pytest.raises(ValueError, match="threshold"):
+        M.effective_dimension_of_spectrum(lam, 1.5)
+
+
 def test_spectrum_matches_numpy_covariance():
     X = rand_unit(50, 7, 8) + 0.0
     X = unit(X + [1.0, 0, 0, 0, 0, 0, 0])

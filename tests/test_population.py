@@ -48,6 +48,21 @@ def test_polar_rule_reproduces_vmf_moments(m: int, kappa: float) -> None:
     assert np.dot(pol.weights, pol.t**2) == pytest.approx(mo.second_cos, abs=1e-12)
 
 
+def test_shared_quadrature_rules_are_read_only_and_still_validated() -> None:
+    """polar_rule and tangent_rule are memoised: a caller gets the shared rule, whose arrays
+    cannot be changed in place (that would corrupt every later objective); bad arguments are
+    still rejected, by name, before the cache is consulted."""
+    a, b = P.polar_rule(7, 2.5, 16), P.polar_rule(7, 2.5, 16)
+    assert a is b
+    for arr in (a.theta, a.t, a.s, a.weights, *P.tangent_rule(7, 2, 16)):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0.0
+    with pytest.raises(ValueError, match="kappa"):
+        P.polar_rule(7, -1.0, 16)
+    with pytest.raises(ValueError, match="rank"):
+        P.tangent_rule(7, 3, 16)
+
+
 @given(m=st.integers(3, 512))
 def test_tangent_rule_matches_uniform_sphere_moments(m: int) -> None:
     # u uniform on S^{m-2} in R^{m-1}: E u_1^2 = 1/(m-1), E u_1^4 = 3/((m-1)(m+1)),

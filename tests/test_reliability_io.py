@@ -213,25 +213,30 @@ def test_atomic_fsyncs_before_rename(tmp_path, monkeypatch):
     assert (tmp_path / "f.txt").read_text() == "data"
 
 
-def test_file_mode_follows_the_umask(tmp_path):
+def test_file_mode_follows_the_umask(tmp_path, monkeypatch):
     """Fresh processes with umask 022 / 027 / 077: the writer gives 0666 & ~umask (0644,
-    0640, 0600); solve --json (formerly a private writer making 0600) goes through it too."""
+    0640, 0600). solve --json (formerly a private writer making 0600) goes through it too:
+    checked in this process with the umask 027 and the writer's import-time reading of it
+    set as a fresh process would have them (a fresh process for it would import the whole
+    solver stack just to write one file)."""
     code = (
         "import os, sys; os.umask(int(sys.argv[1], 8)); "
-        "from modgap.verify.atomic import write_text; write_text(sys.argv[2], 'x'); "
-        "from modgap.main import main; sys.exit(main(['solve', '--n', '4', '--h', '3', "
-        "'--tau', '0.5', '--constraint', 'none', '--starts', '1', '--json', sys.argv[3]]) "
-        "if len(sys.argv) > 3 else 0)"
+        "from modgap.verify.atomic import write_text; write_text(sys.argv[2], 'x')"
     )
     for mask, mode in ((0o022, 0o644), (0o027, 0o640), (0o077, 0o600)):
-        a, b = tmp_path / f"a{mask:o}.txt", tmp_path / f"b{mask:o}.json"
-        argv = [sys.executable, "-c", code, oct(mask), str(a)]
-        if mask == 0o027:
-            argv.append(str(b))
-        subprocess.run(argv, check=True)
+        a = tmp_path / f"a{mask:o}.txt"
+        subprocess.run([sys.executable, "-c", code, oct(mask), str(a)], check=True)
         assert stat.S_IMODE(os.stat(a).st_mode) == mode
-        if mask == 0o027:
-            assert stat.S_IMODE(os.stat(b).st_mode) == mode
+
+    b = tmp_path / "b27.json"
+    monkeypatch.setattr(atomic, "_UMASK", 0o027)
+    old = os.umask(0o027)
+    try:
+        argv = ["solve", "--n", "4", "--h", "3", "--tau", "0.5", "--constraint", "none"]
+        assert main([*argv, "--starts", "1", "--json", str(b)]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(b).st_mode) == 0o640
 
 
 def test_stale_temp_files_of_dead_processes_are_removed(tmp_path):

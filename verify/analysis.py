@@ -90,6 +90,7 @@ def analyze_embeddings(
     from modgap.verify import metrics
     from modgap.verify._validation import as_unit_rows
     from modgap.verify.alignment import SharedSpaceProjection, principal_basis
+    from modgap.verify.geometry import principal_angles
     from modgap.verify.observables import gap_observables
 
     def unit(Z: Any, name: str) -> np.ndarray:
@@ -149,13 +150,17 @@ def analyze_embeddings(
     exact = n_x * d <= exact_max_entries and n_y * d <= exact_max_entries
     if exact:
         rep["spectral_route"] = "verify.metrics (SVD of each n x d matrix)"
+        bases = []  # one SVD per modality and kind (centred spectrum, uncentred subspace)
         for key, Z in (("x", X), ("y", Y)):
-            rep[f"effective_dimension_{key}"] = metrics.effective_dimension(Z, variance)
-            rep[f"singular_values_{key}"] = metrics.singular_value_spectrum(Z).tolist()
-            rep[f"principal_subspace_dim_{key}"] = int(
-                metrics.principal_subspace(Z, threshold=variance).shape[1]
+            lam = metrics.singular_value_spectrum(Z)
+            rep[f"effective_dimension_{key}"] = metrics.effective_dimension_of_spectrum(
+                lam, variance
             )
-        theta = metrics.modality_principal_angles(X, Y, threshold=variance)
+            rep[f"singular_values_{key}"] = lam.tolist()
+            bases.append(metrics.principal_subspace(Z, threshold=variance))
+            rep[f"principal_subspace_dim_{key}"] = int(bases[-1].shape[1])
+        # = metrics.modality_principal_angles(X, Y, threshold=variance), from those bases
+        theta = principal_angles(*bases)
     else:
         rep["spectral_route"] = "d x d second-moment matrices (eigh), n large"
         for key, G, m, n in (

@@ -39,6 +39,7 @@ import numpy as np
 from scipy import optimize, special
 
 from modgap.verify._validation import (
+    as_array,
     as_unit_rows,
     check_int_in_range,
     check_paired,
@@ -63,6 +64,7 @@ __all__ = [
     "relative_modality_gap",
     "linear_separability",
     "effective_dimension",
+    "effective_dimension_of_spectrum",
     "singular_value_spectrum",
     "principal_subspace",
     "modality_principal_angles",
@@ -298,7 +300,18 @@ def effective_dimension(X: Any, threshold: float = 0.99, *, normalize: bool = Fa
     """
     threshold = _check_fraction(threshold, "threshold", closed_right=True)
     Xa = as_unit_rows(X, "X", normalize=normalize, min_rows=2)
-    lam = singular_value_spectrum(Xa, centred=True)
+    return effective_dimension_of_spectrum(singular_value_spectrum(Xa, centred=True), threshold)
+
+
+def effective_dimension_of_spectrum(spectrum: Any, threshold: float = 0.99) -> int:
+    """:func:`effective_dimension` from an already computed covariance spectrum
+    (:func:`singular_value_spectrum`, descending, non-negative): the smallest ``k`` with
+    ``sum_{i<=k} lambda_i >= threshold * sum_i lambda_i``, 0 when ``lambda_1 = 0``. Source:
+    Zhang et al. (C3), as :func:`effective_dimension`."""
+    threshold = _check_fraction(threshold, "threshold", closed_right=True)
+    lam = as_array(spectrum, "spectrum", ndim=1)
+    if lam.size == 0 or np.any(np.diff(lam) > 0) or lam[-1] < 0:
+        raise InputError("spectrum must be a non-empty, descending, non-negative vector")
     if lam[0] <= 0.0:
         return 0
     return _energy_count(lam, threshold)

@@ -241,16 +241,28 @@ def polar_rule(m: int, kappa: float, n: int = 64) -> _Polar:
     and log_mass = log of the integral of sin^{m-2} e^{kappa (cos theta - 1)} over the window.
     n: nodes per panel (two panels split at the mode).
     """
-    m = _check_m(m)
-    kappa = check_nonnegative(kappa, "kappa")
-    n = _check_n(n)
+    return _polar_rule_cached(_check_m(m), check_nonnegative(kappa, "kappa"), _check_n(n))
+
+
+def _read_only(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        a.setflags(write=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _polar_rule_cached(m: int, kappa: float, n: int) -> _Polar:
+    """:func:`polar_rule` after validation, memoised: the rule depends only on (m, kappa, n)
+    and every population objective asks for the same few rules again and again (read-only
+    arrays, so that a shared rule cannot be changed by a caller)."""
 
     def logdens(th: np.ndarray) -> np.ndarray:
         return (m - 2.0) * _safe_log(np.sin(th)) + kappa * (np.cos(th) - 1.0)
 
     mode = _polar_mode(m, kappa)
     th, w, log_mass, (lo, hi) = _window_rule(logdens, 0.0, math.pi, mode, n)
-    return _Polar(lo=lo, hi=hi, theta=th, t=np.cos(th), s=np.sin(th), weights=w, log_mass=log_mass)
+    t, s = np.cos(th), np.sin(th)
+    _read_only(th, t, s, w)
+    return _Polar(lo=lo, hi=hi, theta=th, t=t, s=s, weights=w, log_mass=log_mass)
 
 
 def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -264,9 +276,19 @@ def tangent_rule(m: int, rank: int, n: int = 32) -> tuple[np.ndarray, np.ndarray
     prop. to (1 - rho^2)^{(m-5)/2}, m >= 4), omega uniform on [0, 2 pi) (trapezoid rule, 2n nodes);
     m = 3: rho = 1. Returns (values (k, rank), weights (k,)) with weights summing to 1.
     """
-    m = _check_m(m)
-    rank = check_int_in_range(rank, "rank", 0, 2)
-    n = _check_n(n)
+    return _tangent_rule_cached(_check_m(m), check_int_in_range(rank, "rank", 0, 2), _check_n(n))
+
+
+@functools.lru_cache(maxsize=256)
+def _tangent_rule_cached(m: int, rank: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`tangent_rule` after validation, memoised (read-only arrays, as
+    :func:`_polar_rule_cached`)."""
+    vals, w = _tangent_rule(m, rank, n)
+    _read_only(vals, w)
+    return vals, w
+
+
+def _tangent_rule(m: int, rank: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     if rank == 0:
         return np.zeros((1, 0)), np.ones(1)
     if rank == 1:

@@ -17,15 +17,26 @@ from ._validation import InputError, as_unit_rows, check_int_in_range, check_pai
 __all__ = ["cosine_distributions", "cosine_densities", "DENSITY_BINS", "joint_pca_map"]
 
 
+#: Row pairs per block when sampled off-diagonal cosines are gathered (bounds the memory of
+#: the two gathered row blocks to 2 x block x d floats).
+_PAIR_BLOCK = 8192
+
+
 def _offdiagonal_cosines(Z: np.ndarray, rng: np.random.Generator, max_pairs: int) -> np.ndarray:
+    """x_i . x_j over i < j (from the Gram matrix, when there are at most ``max_pairs``), or
+    over ``max_pairs`` seeded ordered pairs i != j (gathered block by block)."""
     n = Z.shape[0]
     total = n * (n - 1) // 2
     if total <= max_pairs:
         i, j = np.triu_indices(n, k=1)
-    else:
-        i = rng.integers(0, n, size=max_pairs)
-        j = (i + rng.integers(1, n, size=max_pairs)) % n  # uniform over j != i
-    return np.einsum("ij,ij->i", Z[i], Z[j])
+        return (Z @ Z.T)[i, j]
+    i = rng.integers(0, n, size=max_pairs)
+    j = (i + rng.integers(1, n, size=max_pairs)) % n  # uniform over j != i
+    out = np.empty(max_pairs, dtype=Z.dtype)
+    for s in range(0, max_pairs, _PAIR_BLOCK):
+        b = slice(s, s + _PAIR_BLOCK)
+        out[b] = np.einsum("ij,ij->i", Z[i[b]], Z[j[b]])
+    return out
 
 
 def cosine_distributions(

@@ -280,7 +280,8 @@ def run(args: argparse.Namespace) -> int:
     if args.plots:
         from modgap.figures import _style, fig2_real_embeddings
 
-        paths = _style.render(fig2_real_embeddings, args.plots, embeddings=args.file)
+        # quick=False: PNG and PDF (fig2's evidence has no quick settings)
+        paths = _style.render(fig2_real_embeddings, args.plots, quick=False, embeddings=args.file)
         print("wrote " + ", ".join(str(p) for p in paths))
     sys.stdout.flush()
     return 0
