@@ -220,3 +220,30 @@ def test_every_multistart_result_reports_its_coverage():
     assert cov.best == pytest.approx(simplex_loss(n, TAU), abs=1e-10)
     capped = solve(Unconstrained(h), n, TAU, seeds=(0, 1), max_iter=1).coverage()
     assert capped.converged == 0 and capped.good_turing == 1.0
+
+
+@pytest.mark.parametrize("memory, pushes", [(5, 3), (5, 12), (100, 40)])
+def test_compact_memory_applies_the_two_loop_inverse_hessian(memory, pushes):
+    """The compact representation (Byrd, Nocedal & Schnabel 1994) and the two-loop recursion
+    are two evaluations of one matrix H: same pairs (some pushed past the memory, so the
+    oldest are dropped), same H g to rounding; and H is the identity with no pairs."""
+    from modgap.verify.solvers import _CompactMemory, _TwoLoopMemory
+
+    rng = np.random.default_rng(memory + pushes)
+    P = 30
+    A = rng.standard_normal((P, P))
+    A = A @ A.T + P * np.eye(P)  # SPD: every pair has s.y > 0
+    compact, twoloop = _CompactMemory(memory, P), _TwoLoopMemory(memory)
+    g = rng.standard_normal(P)
+    assert np.array_equal(compact.apply(g), g) and np.array_equal(twoloop.apply(g), g)
+    for _ in range(pushes):
+        s = rng.standard_normal(P)
+        y = A @ s
+        for mem in (compact, twoloop):
+            mem.push(s, y, float(s @ y), float(y @ y))
+    a, b = compact.apply(g), twoloop.apply(g)
+    assert len(compact) == len(twoloop) == min(memory, pushes)
+    assert np.abs(a - b).max() <= 1e-10 * np.abs(b).max()
+    # the comparison can fail: an emptied memory (H = I) gives another H g
+    compact.clear()
+    assert np.abs(compact.apply(g) - b).max() > 1e-3 * np.abs(b).max()
