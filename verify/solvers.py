@@ -372,52 +372,58 @@ class _CompactMemory:
     D its diagonal. Algebraically the H of the two-loop recursion; a handful of
     matrix-vector products and two m x m triangular solves instead of 4 m vector
     operations (with 100 pairs the two-loop's Python loop was half of a solve's time).
-    S Y^T and Y Y^T are updated by one row and column per stored pair."""
+    The pairs sit in a ring buffer (no copy when the oldest is dropped); S Y^T and Y Y^T
+    are kept in slot order, one row and column updated per stored pair, and only these
+    m x m matrices are permuted into chronological order."""
 
     def __init__(self, memory: int, size: int):
         self.memory = memory
-        self.S = np.empty((memory, size))
-        self.Y = np.empty((memory, size))
-        self.SY = np.empty((memory, memory))  # SY[i, j] = s_i . y_j
-        self.YY = np.empty((memory, memory))
+        self.S = np.zeros((memory, size))
+        self.Y = np.zeros((memory, size))
+        self.SY = np.zeros((memory, memory))  # SY[i, j] = s_i . y_j, slot order
+        self.YY = np.zeros((memory, memory))
         self.clear()
 
     def clear(self) -> None:
         self.k = 0
+        self.next = 0  # the slot the next pair goes to
         self.gamma = 1.0
 
     def __len__(self) -> int:
         return self.k
 
+    def _order(self) -> np.ndarray:
+        """Slots of the stored pairs, oldest first."""
+        return (self.next - self.k + np.arange(self.k)) % self.memory
+
     def push(self, s, y, sy: float, yy: float) -> None:
         self.gamma = sy / yy
-        k = self.k
-        if k == self.memory:  # drop the oldest pair
-            self.S[:-1] = self.S[1:]
-            self.Y[:-1] = self.Y[1:]
-            self.SY[:-1, :-1] = self.SY[1:, 1:]
-            self.YY[:-1, :-1] = self.YY[1:, 1:]
-            k -= 1
-        self.S[k] = s
-        self.Y[k] = y
-        self.SY[k, : k + 1] = self.Y[: k + 1] @ s
-        self.SY[:k, k] = self.S[:k] @ y
-        self.SY[k, k] = sy
-        self.YY[k, : k + 1] = self.YY[: k + 1, k] = self.Y[: k + 1] @ y
-        self.k = k + 1
+        j = self.next
+        self.S[j] = s
+        self.Y[j] = y
+        self.k = min(self.k + 1, self.memory)
+        self.next = (j + 1) % self.memory
+        self.SY[j, :] = self.Y @ s  # (unused slots: stale values, never read)
+        self.SY[:, j] = self.S @ y
+        self.SY[j, j] = sy
+        self.YY[j, :] = self.YY[:, j] = self.Y @ y
 
     def apply(self, g):
         """H g (H the inverse-Hessian approximation; g itself when the memory is empty)."""
-        k = self.k
-        if not k:
+        if not self.k:
             return g.copy()
-        S, Y = self.S[:k], self.Y[:k]
-        R = np.triu(self.SY[:k, :k])
-        w, _ = _dtrtrs(R, S @ g, lower=0, trans=0)
-        rhs = np.diagonal(R) * w + self.gamma * (self.YY[:k, :k] @ w - Y @ g)
+        o = self._order()
+        # products over the whole ring (no gather of the pairs); unused slots get weight 0
+        Sg, Yg = self.S @ g, self.Y @ g
+        R = np.triu(self.SY[np.ix_(o, o)])
+        w, _ = _dtrtrs(R, Sg[o], lower=0, trans=0)
+        rhs = np.diagonal(R) * w + self.gamma * (self.YY[np.ix_(o, o)] @ w - Yg[o])
         p, _ = _dtrtrs(R, rhs, lower=0, trans=1)
-        Hg = p @ S
-        Hg -= self.gamma * (w @ Y)
+        cp = np.zeros(self.memory)
+        cw = np.zeros(self.memory)
+        cp[o], cw[o] = p, w
+        Hg = cp @ self.S
+        Hg -= self.gamma * (cw @ self.Y)
         Hg += self.gamma * g
         return Hg
 
