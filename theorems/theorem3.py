@@ -49,6 +49,7 @@ import sympy as sp
 
 from modgap.verify import population
 from modgap.verify.branches import (
+    SOLVE_SETTINGS,
     certify_branches,
     interior_count,
     reflect_rows,
@@ -456,7 +457,7 @@ def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
 
     h, N, tau, phi = st["h"], st["N"], st["tau"], st["phi"]
     res = solve(
-        Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
+        Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, **dict(SOLVE_SETTINGS, max_iter=3000)
     )
     obs = gap_observables(res.X, res.Y, source="configuration", QC=_shared_basis(h)).to_dict()
     return dict(
@@ -531,9 +532,7 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
             N,
             tau,
             seeds=cfg["free_seeds"],
-            method="lbfgs",
-            tol=1e-7,
-            max_iter=3000,
+            **dict(SOLVE_SETTINGS, max_iter=3000),
         )
         out["free"] = variable_centre_row(free, QC)
     return out
