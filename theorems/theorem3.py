@@ -457,7 +457,7 @@ def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
 
     h, N, tau, phi = st["h"], st["N"], st["tau"], st["phi"]
     res = solve(
-        Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, **dict(SOLVE_SETTINGS, max_iter=3000)
+        Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
     )
     obs = gap_observables(res.X, res.Y, source="configuration", QC=_shared_basis(h)).to_dict()
     return dict(
