@@ -133,7 +133,8 @@ def statement() -> dict[str, Any]:
 
     Note: sympy 1.14's own asymptotic series of besseli at infinity has the wrong sign of the
     1/x term, and sp.limit(B - leading, tau, 0) on the Bessel form returns 2 log(pi) (wrong;
-    mpmath gives 0); hence the exact limits are taken on the elementary (exp) form only.
+    mpmath gives 0); hence the exact limits are taken on the elementary (exp) form only
+    (besselsimp; as x = 1/tau -> oo of 2 log(M_h e^{-x}) - leading, the same quantity).
     """
     tau, r, x, kappa = sp.symbols("tau r x kappa", positive=True)
     nu, m = sp.symbols("nu m", positive=True)
@@ -191,13 +192,15 @@ def statement() -> dict[str, Any]:
 
     exact = {}
     for h in (3, 5):
+        # with x = 1/tau, B_h = -2x + 2 log M_h = 2 log(M_h e^{-x}) exactly; besselsimp turns
+        # the half-integer I_nu into exp (elementary form), and the limits run at x -> oo
         n_h = sp.Rational(h, 2) - 1
-        M_h = sp.expand_func(sp.gamma(n_h + 1) * (2 * tau) ** n_h * sp.besseli(n_h, 1 / tau))
-        B_h = -2 / tau + 2 * sp.log(M_h)
-        lead_h = (h - 1) * sp.log(tau) + 2 * sp.log(sp.gamma(n_h + 1)) + 2 * n_h * sp.log(2)
+        M_h = sp.gamma(n_h + 1) * (2 / x) ** n_h * sp.besseli(n_h, x)
+        B_h = 2 * sp.log(sp.expand(sp.besselsimp(M_h).rewrite(sp.exp) * sp.exp(-x)))
+        lead_h = (h - 1) * sp.log(1 / x) + 2 * sp.log(sp.gamma(n_h + 1)) + 2 * n_h * sp.log(2)
         lead_h -= sp.log(2 * sp.pi)
-        diff = sp.simplify(B_h.rewrite(sp.exp)) - lead_h
-        exact[h] = (sp.limit(diff, tau, 0, "+"), sp.limit(diff / tau, tau, 0, "+"))
+        diff = B_h - lead_h
+        exact[h] = (sp.limit(diff, x, sp.oo), sp.limit(diff * x, x, sp.oo))
     out["tau_to_zero_exact"] = exact
 
     out["checks"] = {

@@ -49,6 +49,7 @@ import sympy as sp
 
 from modgap.verify import population
 from modgap.verify.branches import (
+    SOLVE_SETTINGS,
     certify_branches,
     interior_count,
     reflect_rows,
@@ -531,9 +532,7 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
             N,
             tau,
             seeds=cfg["free_seeds"],
-            method="lbfgs",
-            tol=1e-7,
-            max_iter=3000,
+            **dict(SOLVE_SETTINGS, max_iter=3000),
         )
         out["free"] = variable_centre_row(free, QC)
     return out
