@@ -107,20 +107,20 @@ def symmetric_infonce(X, Y, tau: float):
 
 @contextlib.contextmanager
 def _deterministic_torch(seed: int):
+    """Seeded, one-thread torch on the CPU (where the towers train): bit-identical runs for
+    a seed. torch.use_deterministic_algorithms is not called: it concerns CUDA kernels and
+    multi-threaded CPU scatter ops, neither used here, and its first call imports torch's
+    compiler stack (1.7 s per process, measured)."""
     import torch
 
     prev_threads = torch.get_num_threads()
-    prev_det = torch.are_deterministic_algorithms_enabled()
-    prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     try:
         with torch.random.fork_rng(devices=[]):
             torch.set_num_threads(1)
-            torch.use_deterministic_algorithms(True)
             torch.manual_seed(seed)
             yield
     finally:
         torch.set_num_threads(prev_threads)
-        torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
 
 
 def _make_tower(d_in: int, hidden: int, depth: int, k: int, mean, std, basis):
