@@ -39,6 +39,7 @@ from modgap.verify.geometry import (
 )
 from modgap.verify.metrics import modality_principal_angles, singular_value_spectrum
 from modgap.verify.observables import gap_observables
+from modgap.verify.settings import CAP_LBFGS_MEMORY
 from modgap.verify.similarity import cosine_densities, joint_pca_map
 from modgap.verify.solvers import SolveResult, solve
 
@@ -165,12 +166,13 @@ def sphere_optima(quick: bool = True) -> dict[str, Any]:
     n, seeds = m["n"], tuple(m["seeds"])
     h, tau, alpha, phi = s["h"], s["tau"], s["alpha"], s["phi"]
     kw = {"tol": s["tol"], "max_iter": s["max_iter"]}
+    cap_kw = {**kw, "memory": CAP_LBFGS_MEMORY}  # caps: settings.CAP_LBFGS_MEMORY pairs
 
     cone = Cone(h, alpha)
     X0, Y0 = cone.random_point(n, rng=0)
     c0 = cone.centres_for(X0, Y0)
     free = solve(Unconstrained(h), n, tau, seeds=seeds[:3], **kw)
-    runs = [solve(cone, n, tau, seeds=(seed,), **kw) for seed in seeds]
+    runs = [solve(cone, n, tau, seeds=(seed,), **cap_kw) for seed in seeds]
     best = min(runs, key=lambda r: r.loss)
     others = [
         r for r in runs if abs(r.cap_centre_angle - best.cap_centre_angle) > OTHER_MINIMUM_ANGLE
@@ -273,10 +275,16 @@ def pair_geometry() -> dict[str, Any]:
     }
 
 
-def _finite(constraint: Subspace, n: int, tau: float, seeds: tuple, tol: float, max_iter: int):
+def _finite(
+    constraint: Subspace | SubspaceCone, n: int, tau: float, seeds: tuple, tol: float, max_iter: int
+):
     """One solve per seed; the lowest loss is the best-found minimiser, measured in full
     (with C); the centre angles of the other starts show the other local minima."""
-    runs = [solve(constraint, n, tau, seeds=(seed,), tol=tol, max_iter=max_iter) for seed in seeds]
+    memory = CAP_LBFGS_MEMORY if constraint.has_cap else 10  # settings.CAP_LBFGS_MEMORY
+    runs = [
+        solve(constraint, n, tau, seeds=(seed,), tol=tol, max_iter=max_iter, memory=memory)
+        for seed in seeds
+    ]
     best = min(runs, key=lambda r: r.loss)
     QC = shared_space(constraint.QA, constraint.QB)
     others = [r.observables().centre_angle for r in runs if r is not best]

@@ -21,7 +21,7 @@ import numpy as np
 from modgap.verify.coverage import coverage
 from modgap.verify.geometry import angle_between
 from modgap.verify.observables import gap_observables
-from modgap.verify.settings import INTERIOR_TOL, LOSS_RESOLUTION
+from modgap.verify.settings import CAP_LBFGS_MEMORY, INTERIOR_TOL, LOSS_RESOLUTION
 
 __all__ = [
     "SOLVE_SETTINGS",
@@ -54,7 +54,7 @@ def interior_count(Z: np.ndarray, c: np.ndarray, alpha: float) -> int:
 #: h = 4, N = 64; tau = 0.2) converge in 2-7x fewer iterations, every seed to the same
 #: minimum as with memory 10, and the variable-centre solves that stopped at the iteration
 #: limit (3000) converge in 300-400 (docs/readings.md, "Solver memory").
-SOLVE_SETTINGS = dict(method="lbfgs", tol=1e-7, max_iter=6000, memory=100)
+SOLVE_SETTINGS = dict(method="lbfgs", tol=1e-7, max_iter=6000, memory=CAP_LBFGS_MEMORY)
 
 
 def solve_branch(

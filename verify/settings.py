@@ -46,6 +46,11 @@ GRAD_TOL = 1e-7
 #: iterates that meet it; far from tol a test at every iteration is wasted work).
 KKT_CHECK_NEAR = 10.0
 KKT_CHECK_MAX_GAP = 32
+#: L-BFGS pairs kept by the finite-N solves of cap problems (the theorem checks' branch
+#: solves and the figures' cap solves): with every point on its cap boundary, 10 pairs
+#: needed 800-2000 iterations to resolve the multipliers, 100 need 110-570, each seed in
+#: the same minimum (docs/readings.md, "Speed of the theorem checks").
+CAP_LBFGS_MEMORY = 100
 
 #: A "nothing found beats X" verdict is CONFIRMED only when the Good-Turing estimate of
 #: the probability that a further start finds an unseen basin is below this value
