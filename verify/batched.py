@@ -1,7 +1,7 @@
-"""Batched multi-start Riemannian L-BFGS: B starts of one problem advanced as one tensor.
+"""Batched multi-start Riemannian L-BFGS: B starts of one problem advanced together.
 
 The problem is that of :func:`verify.solvers.solve`: minimise symmetric InfoNCE
-L_N(X, Y) (THEORY.md §1; Yi, Douady & Chen, arXiv 2510.03268) over a feasible set that
+L_N(X, Y) (docs/theory.md §1; Yi, Douady & Chen, arXiv 2510.03268) over a feasible set that
 implements :class:`verify.constraints.FeasibleSet`, on the product of spheres of its lift.
 At the small sizes of the finite-N theorem checks (N ~ 40, h ~ 4) one start costs a few
 thousand flops per iteration, so a sequential search is dominated by Python overhead;
@@ -23,7 +23,7 @@ scaling gamma = s.y / y.y, its own backtracking Armijo line search with the same
 approximate test f(R_x(t d)) <= f + 1e-4 t <g, d> + eps |f| (Hager & Zhang 2005) and
 quadratic interpolation, its own descent check and memory reset, its own stall counter
 and its own stopping test. A start that stops (converged, stalled, line search failed, or
-iteration limit) leaves the batch; the batch shrinks until it is empty.
+iteration limit) leaves the batch and its row takes the next start of the queue.
 
 Stopping test: without caps the lift is an isometry onto S(A) x S(B), so the Riemannian
 gradient norm in the parameters is the KKT residual; with caps, a start whose lifted
@@ -31,9 +31,10 @@ gradient is below 1e3 tol is checked with :meth:`FeasibleSet.stationarity` in nu
 float64; after a failed check far from tol the next one waits 2, 4, ... up to
 :data:`KKT_CHECK_MAX_GAP` iterations (each check is an NNLS solve: checked at every
 iteration they took 90 % of the time of a cap search), within :data:`KKT_CHECK_NEAR` x tol
-it is repeated at every iteration. Every start's final point then goes
-through the same float64 check as the sequential solver (:func:`verify.solvers.final_check`):
-converged only when the KKT residual is <= tol and the violation <= 1e-12.
+it is repeated at every iteration, and it is never skipped once the lifted gradient meets
+tol. Every start's final point then goes through the same float64 check as the sequential
+solver (:func:`verify.solvers.final_check`): converged only when the KKT residual is
+<= tol and the violation <= 1e-12.
 """
 
 from __future__ import annotations
@@ -559,7 +560,7 @@ def solve_batched(
     return_points: bool = False,
     backend: str | None = None,
 ) -> SolveResult | tuple[SolveResult, list[dict]]:
-    """Minimise L_N (THEORY.md §1) from many starts at once; same answer as
+    """Minimise L_N (docs/theory.md §1) from many starts at once; same answer as
     :func:`verify.solvers.solve` with method="lbfgs", run as one batch.
 
     Starts: one per seed (the same random lift point as ``solve`` uses for that seed), or

@@ -3,7 +3,7 @@ verdict may conclude from it.
 
 Every finite-N verdict of this project ("nothing beats Delta = 0", "nothing beats the
 claim", every observable "at the optimum") rests on the best value a multi-start search
-found for min L_N (Yi, Douady & Chen, arXiv 2510.03268; THEORY.md §5). This module says
+found for min L_N (Yi, Douady & Chen, arXiv 2510.03268; docs/theory.md §5). This module says
 how thorough that search was:
 
 - local minima are identified by their value: the final losses of the converged starts,

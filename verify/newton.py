@@ -1,7 +1,7 @@
 """Riemannian Newton refinement on the lift of a feasible set (small problems).
 
 L-BFGS (verify.solvers, verify.batched) stalls on the flat, ill-conditioned valleys of the
-small finite-N problems of Yi, Douady & Chen (arXiv 2510.03268; THEORY.md §5(b)): issue 12
+small finite-N problems of Yi, Douady & Chen (arXiv 2510.03268; docs/theory.md §5(b)): issue 12
 reports starts at the 5,000-iteration limit with KKT residuals 1e-6 to 1e-5, and on a cap
 face (verify.faces) L-BFGS needs 5,000 iterations to go from 2e-4 to 2e-6. At these sizes
 (P = a few hundred parameters) the Riemannian Hessian can be formed outright, and Newton's
@@ -83,7 +83,7 @@ def newton_refine(
     fd_eps: float = 1e-6,
     max_params: int = 2000,
 ) -> NewtonResult:
-    """Refine a feasible point of min L_N (THEORY.md §1) by Riemannian Newton steps on the
+    """Refine a feasible point of min L_N (docs/theory.md §1) by Riemannian Newton steps on the
     lift of ``constraint`` (see the module docstring). ``max_params`` bounds the size of the
     dense Hessian (ValueError beyond)."""
     shapes = constraint.block_shapes(n)

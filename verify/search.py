@@ -1,6 +1,6 @@
 """Global search for min L_N with measured coverage: the entry point of the finite-N checks.
 
-The finite-N readings of Yi, Douady & Chen (arXiv 2510.03268; THEORY.md §5(b)) minimise
+The finite-N readings of Yi, Douady & Chen (arXiv 2510.03268; docs/theory.md §5(b)) minimise
 symmetric InfoNCE over a non-convex feasible set; at the small sizes of the checks the
 landscape is rugged (issue 12: at (N, h) = (40, 4) under the subspace constraint, 2.5 % of
 random starts reach the best value). :func:`multistart` runs every start with the batched
@@ -159,7 +159,7 @@ def multistart(
     polish: int = 4,
     device: Any = None,
 ) -> MultiStartResult:
-    """Global search for min L_N(X, Y) (THEORY.md §1) over ``constraint``, with coverage.
+    """Global search for min L_N(X, Y) (docs/theory.md §1) over ``constraint``, with coverage.
 
     starts: i.i.d. random starts ("random"); continuation_starts (default starts // 4)
     chains followed from tau * max(continuation) down to tau; hop_rounds rounds of
