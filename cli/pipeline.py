@@ -205,7 +205,7 @@ class Pipeline:
     def __init__(self, out_dir: str | Path, *, use_cache: bool = True, stream=None) -> None:
         """``out_dir`` is checked up front (a writable folder, or creatable): an
         InputError naming ``--out`` otherwise, before any step runs."""
-        self.out_dir = check_output_dir(out_dir, "--out")
+        self.out_dir = check_output_dir(out_dir, "--out", create=True)
         self.cache_dir = self.out_dir / ".cache"
         self.use_cache = use_cache
         self.stream = stream if stream is not None else sys.stderr

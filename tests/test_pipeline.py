@@ -3,6 +3,7 @@
 import importlib.util
 import io
 import json
+import os
 
 import pytest
 
@@ -174,3 +175,14 @@ def test_out_must_be_a_folder(tmp_path):
     with pytest.raises(InputError, match="--out .*not a folder"):
         Pipeline(tmp_path / "file", stream=io.StringIO())
     assert (tmp_path / "file").read_text() == "x"
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self"), reason="needs Linux /proc")
+def test_an_out_folder_that_cannot_be_created_is_refused_before_any_step():
+    """Permission bits say /proc is writable for root, yet no folder can be made there: the
+    probe turns that into an error naming --out, not an OSError at the first step."""
+    from modgap.verify._validation import InputError
+
+    with pytest.raises(InputError, match="--out /proc/modgap-no-such-folder: cannot create"):
+        Pipeline("/proc/modgap-no-such-folder", stream=io.StringIO())
+    assert not os.path.exists("/proc/modgap-no-such-folder")

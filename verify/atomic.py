@@ -218,11 +218,15 @@ def check_output_path(
     return p
 
 
-def check_output_dir(path: str | os.PathLike, argument: str) -> Path:
+def check_output_dir(path: str | os.PathLike, argument: str, *, create: bool = False) -> Path:
     """Check, before any work, that ``path`` is (or can be created as) a writable folder.
 
     Raises :class:`InputError` naming ``argument`` when the path is empty, is an existing
-    non-folder, or its nearest existing ancestor is not a writable folder.
+    non-folder, or its nearest existing ancestor is not a writable folder. ``create=True``
+    (for a caller that will write there anyway) also creates the folder and writes and
+    removes a probe file in it, so that what permission bits cannot tell (a read-only or
+    special file system such as /proc, where even root cannot create a folder) is an
+    InputError here too, not an OSError after the work.
     """
     if path is None or str(path) == "":
         raise InputError(f"{argument}: a folder is required (got an empty string)")
@@ -236,4 +240,13 @@ def check_output_dir(path: str | os.PathLike, argument: str) -> Path:
         raise InputError(f"{argument} {p}: {anc} is not a folder")
     if not os.access(anc, os.W_OK | os.X_OK):
         raise InputError(f"{argument} {p}: folder {anc} is not writable")
+    if create:
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=p, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise InputError(
+                f"{argument} {p}: cannot create or write the folder ({exc.strerror or exc})"
+            ) from None
     return p
