@@ -183,10 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     from modgap.theorems.outcome import exit_code
     from modgap.verify._validation import InputError
     from modgap.verify.atomic import write_json, write_text
+    from modgap.verify.embeddings_io import load_paired_embeddings
 
     t0 = time.perf_counter()
     try:
         pipe = Pipeline(args.out, use_cache=not args.no_cache)
+        for path in args.embeddings or ():  # inputs that do not parse: said before any work
+            if path != "demo":  # "demo": the bundled demo embeddings
+                load_paired_embeddings(path, names=("--embeddings", None))
     except InputError as exc:  # e.g. --out is a file or not writable: said before any work
         print(f"paper_repro: error: {exc}", file=sys.stderr)
         return 2

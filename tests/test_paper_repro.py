@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from modgap.pipeline import Step
@@ -109,3 +110,21 @@ def test_paper_repro_and_modgap_verify_agree(repro, tmp_path, monkeypatch, capsy
         monkeypatch.setattr(repro, "build_steps", lambda args, c=control: _steps(c)[:1])
         code_repro = repro.main(["--out", str(tmp_path / control), "--no-cache"])
         assert code_verify == code_repro == (0 if control == "REFUTED" else 1)
+
+
+def test_an_embeddings_file_that_does_not_parse_is_refused_before_any_step(
+    repro, tmp_path, monkeypatch, capsys
+):
+    """--embeddings is an input: a file that does not parse (or holds one modality) is an
+    error naming --embeddings before any step runs, not a failed table step at the end."""
+    ran = []
+    monkeypatch.setattr(repro, "build_steps", lambda args: ran.append(1) or [])
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"\x93NUMPY\x01\x00garbage")
+    one = tmp_path / "one.npy"
+    np.save(one, np.ones((5, 3)))
+    for path in (bad, one):
+        assert repro.main(["--quick", "--out", str(tmp_path / "o"), "--embeddings", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"--embeddings {path}" in err and "Traceback" not in err
+    assert ran == []
