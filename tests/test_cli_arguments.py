@@ -58,3 +58,48 @@ def test_align_names_its_own_argument_for_a_one_modality_file(two_files, capsys,
     assert f"{option} " in err and "(2, n, d)" in err
     assert "FILE2" not in err  # align takes one file: no hint at an argument it lacks
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["solve", "--n", "4", "--h", "3", "--tau", "0.5", "--constraint", "none", "--json"],
+        ["verify", "corollary3", "--json"],
+        [
+            "sweep",
+            "margin",
+            "--h",
+            "4",
+            "--kappa",
+            "5",
+            "--phi",
+            "0.5",
+            "--tau",
+            "0.1",
+            "--no-progress",
+            "--out",
+        ],
+    ],
+    ids=["solve", "verify", "sweep"],
+)
+def test_a_json_result_never_overwrites_a_data_file(two_files, capsys, argv):
+    """A JSON result needs a .json name: a mistyped --json/--out naming a data file must not
+    replace it with JSON (sweep and solve have no input files, so only the suffix guards)."""
+    data = two_files / "x.npy"
+    before = data.read_bytes()
+    assert main([*argv, str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "unsupported suffix '.npy'; use .json" in err
+    assert data.read_bytes() == before
+
+
+def test_zeroshot_names_the_input_an_output_would_destroy(two_files, capsys):
+    rng = np.random.default_rng(1)
+    np.save(two_files / "img.npy", rng.standard_normal((12, 6)))
+    np.save(two_files / "lab.npy", np.arange(12) % 3)
+    np.save(two_files / "pr.npy", rng.standard_normal((3, 6)))
+    files = [str(two_files / f) for f in ("img.npy", "lab.npy", "pr.npy")]
+    assert main(["zeroshot", *files, "--markdown", files[2]]) == 2
+    assert "is the same file as the input PROMPTS" in capsys.readouterr().err
+    assert main(["zeroshot", *files, "--markdown", str(two_files / "t.json")]) == 2
+    assert "--markdown" in capsys.readouterr().err and not (two_files / "t.json").exists()

@@ -99,7 +99,7 @@ def test_cli_demo_and_errors(tmp_path, capsys):
     cases = [
         ([files[0], files[1], str(tmp_path / "p5.npy")], "dimension 6 but prompts 5"),
         ([files[0], str(tmp_path / "lab.txt"), files[2]], "out of range"),
-        ([*files, "--json", files[1]], "same file as LABELS"),
+        ([*files, "--json", files[1]], "same file as the input LABELS"),
         ([files[0], files[1]], "all required"),
     ]
     # labels as names with the class list; without the list it is an error

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
@@ -177,23 +177,33 @@ def check_output_path(
     path: str | os.PathLike,
     argument: str,
     *,
-    inputs: Iterable[str | os.PathLike | None] = (),
+    inputs: Iterable[str | os.PathLike | None] | Mapping[str | os.PathLike, str] = (),
     suffixes: Iterable[str] | None = None,
 ) -> Path:
     """Check, before any work, that ``path`` can be written as a file; return it as a Path.
 
     Raises :class:`InputError` naming ``argument`` when the path is empty, is an existing
-    directory, has a suffix outside ``suffixes`` (if given), lies in a folder that does not
-    exist, is not a folder or is not writable, when an existing file there is not writable,
-    or when it is the same file as one of ``inputs`` (by resolved path or by inode, so
-    ``dir/../dir/file`` and hard links count): writing the output must never destroy an
-    input.
+    directory, is the same file as one of ``inputs`` (by resolved path or by inode, so
+    ``dir/../dir/file`` and hard links count: writing the output must never destroy an
+    input; a mapping {path: argument name} lets the message name the input's argument), has
+    a suffix outside ``suffixes`` (if given: e.g. (".json",) for a JSON result, so that a
+    mistyped name never overwrites a data file with JSON), lies in a folder that does not
+    exist, is not a folder or is not writable, or when an existing file there is not
+    writable.
     """
     if path is None or str(path) == "":
         raise InputError(f"{argument}: an output path is required (got an empty string)")
     p = Path(path)
     if p.is_dir():
         raise InputError(f"{argument} {p}: is a directory; give a file name")
+    names = inputs if isinstance(inputs, Mapping) else {src: None for src in inputs}
+    for src, name in names.items():
+        if src is not None and _same_file(p, Path(src)):
+            what = f"the input {name} {src}" if name else f"the input {src}"
+            raise InputError(
+                f"{argument} {p}: is the same file as {what}; writing it would "
+                "destroy the input (choose another output name)"
+            )
     if suffixes is not None:
         allowed = tuple(s.lower() for s in suffixes)
         if p.suffix.lower() not in allowed:
@@ -209,13 +219,13 @@ def check_output_path(
         raise InputError(f"{argument} {p}: folder {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise InputError(f"{argument} {p}: the existing file is not writable")
-    for src in inputs:
-        if src is not None and _same_file(p, Path(src)):
-            raise InputError(
-                f"{argument} {p}: is the same file as the input {src}; writing it would "
-                "destroy the input (choose another output name)"
-            )
     return p
+
+
+#: Suffixes of the JSON results the command line writes (--json, sweep --out).
+JSON_SUFFIXES = (".json",)
+#: Suffixes of the Markdown tables the command line writes (--markdown).
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".txt")
 
 
 def check_output_dir(path: str | os.PathLike, argument: str, *, create: bool = False) -> Path:

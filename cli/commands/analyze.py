@@ -186,7 +186,7 @@ def _check_request(args: argparse.Namespace) -> None:
     """Arguments and output paths checked before any work (errors name the argument)."""
     import math
 
-    from modgap.verify.atomic import check_output_dir, check_output_path
+    from modgap.verify.atomic import JSON_SUFFIXES, check_output_dir, check_output_path
 
     if args.max_queries < 0:
         raise InputError(f"--max-queries must be >= 0 (0 = every query), got {args.max_queries}")
@@ -196,7 +196,7 @@ def _check_request(args: argparse.Namespace) -> None:
         raise InputError(f"--eps must lie in (0, 1), got {args.eps}")
     inputs = (args.file, args.file2, args.pairs)
     if args.json is not None:
-        check_output_path(args.json, "--json", inputs=inputs)
+        check_output_path(args.json, "--json", inputs=inputs, suffixes=JSON_SUFFIXES)
     if args.plots is not None:
         check_output_dir(args.plots, "--plots")
 

@@ -173,9 +173,9 @@ def _check_request(args: argparse.Namespace) -> None:
     if args.seed < 0:
         raise InputError(f"--seed must be >= 0, got {args.seed}")
     if args.json is not None:
-        from modgap.verify.atomic import check_output_path
+        from modgap.verify.atomic import JSON_SUFFIXES, check_output_path
 
-        check_output_path(args.json, "--json")
+        check_output_path(args.json, "--json", suffixes=JSON_SUFFIXES)
     check_memory(
         solver_bytes(args.n, args.h),
         "--n" if args.n >= 4 * args.h else "--n or --h",

@@ -89,13 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the grid, run or resume it, write the result file, print a summary."""
     from modgap.verify import sweep
+    from modgap.verify.atomic import JSON_SUFFIXES, check_output_dir, check_output_path
 
-    out = Path(args.out)
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"--out {out}: folder {out.parent} not found")
+    out = check_output_path(args.out, "--out", suffixes=JSON_SUFFIXES)
     cache = Path(args.cache) if args.cache else out.parent / "sweep_cache"
     if cache.resolve() == out.resolve():
         raise InputError("--cache must be a folder, not the result file --out")
+    check_output_dir(cache, "--cache" if args.cache else "--cache (default)", create=True)
     if args.checks < 0 or args.mc_samples < 2:
         raise InputError("--checks must be >= 0 and --mc-samples >= 2")
     base = (

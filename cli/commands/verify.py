@@ -84,10 +84,10 @@ def run(args: argparse.Namespace) -> int:
     from modgap.report import report_document, summary_line, verdict_table
     from modgap.theorems import REGISTRY
     from modgap.theorems.outcome import EXIT_OK, exit_code
-    from modgap.verify.atomic import check_output_path, write_json
+    from modgap.verify.atomic import JSON_SUFFIXES, check_output_path, write_json
 
     if args.json is not None:  # before minutes of checks, not after
-        check_output_path(args.json, "--json")
+        check_output_path(args.json, "--json", suffixes=JSON_SUFFIXES)
     available = list(REGISTRY)
     if args.list:
         print("\n".join(available))

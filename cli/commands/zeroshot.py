@@ -236,8 +236,12 @@ def load_labels(path: str | Path) -> Any:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
+    """--json and --markdown: writable, of their kind, never one of the inputs (the one
+    output check, :func:`modgap.verify.atomic.check_output_path`)."""
+    from modgap.verify.atomic import JSON_SUFFIXES, MARKDOWN_SUFFIXES, check_output_path
+
     inputs = {
-        Path(p).resolve(): label
+        p: label
         for p, label in (
             (args.images, "IMAGES"),
             (args.labels, "LABELS"),
@@ -247,15 +251,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         )
         if p
     }
-    outs = [(p, f"--{n}") for p, n in ((args.json, "json"), (args.markdown, "markdown")) if p]
-    for p, flag in outs:
-        target = Path(p).resolve()
-        if target in inputs:
-            raise InputError(
-                f"{flag} {p}: is the same file as {inputs[target]}; refusing to overwrite an input"
-            )
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"{flag} {p}: folder {target.parent} not found")
+    if args.json:
+        check_output_path(args.json, "--json", inputs=inputs, suffixes=JSON_SUFFIXES)
+    if args.markdown:
+        check_output_path(args.markdown, "--markdown", inputs=inputs, suffixes=MARKDOWN_SUFFIXES)
     if args.json and args.markdown and Path(args.json).resolve() == Path(args.markdown).resolve():
         raise InputError("--json and --markdown name the same file")
 
