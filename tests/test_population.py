@@ -232,6 +232,40 @@ def test_comonotone_moments_on_s2_against_mpmath(kx: float, ky: float) -> None:
     assert got[1] == pytest.approx(float(ess), abs=1e-12)
 
 
+def _bisection_quantile(m: int, kappa: float, log_p: np.ndarray, n: int) -> np.ndarray:
+    """Reference inverse of P._log_cdf_theta: 60 halvings of the whole window (the rule the
+    safeguarded Newton replaced), keeping log G(a) < log_p <= log G(b)."""
+    pol = P.polar_rule(m, kappa, n)
+    a, b = np.full(log_p.shape, pol.lo), np.full(log_p.shape, pol.hi)
+    for _ in range(60):
+        mid = 0.5 * (a + b)
+        below = P._log_cdf_theta(m, kappa, pol, mid, n) < log_p
+        a, b = np.where(below, mid, a), np.where(below, b, mid)
+    return 0.5 * (a + b)
+
+
+@pytest.mark.parametrize(
+    "m,kappa,n", [(3, 0.0, 24), (10, 30.0, 24), (26, 101.9, 16), (55, 0.04, 32), (512, 300.0, 24)]
+)
+def test_quantile_inverts_the_cdf_where_bisection_does(m: int, kappa: float, n: int) -> None:
+    # targets across the whole range, the flat top (log G within rounding of 0) and G = 0
+    pol = P.polar_rule(m, kappa, n)
+    theta = np.linspace(pol.lo, pol.hi, 61)
+    log_p = np.r_[P._log_cdf_theta(m, kappa, pol, theta, n), -1e-13, -1e-15, 0.0, -np.inf]
+    got = P._quantile_theta(m, kappa, log_p, n)
+    ref = _bisection_quantile(m, kappa, log_p, n)
+    # where (log G)' = G'/G is not small the angle is determined: both rules agree on it;
+    # everywhere they agree on log G to first order, relative to |log p|
+    fin = np.isfinite(log_p)
+    lg = P._log_cdf_theta(m, kappa, pol, ref, n)
+    slope = np.exp(P._polar_logdens(m, kappa)(ref) - pol.log_mass - lg)
+    assert np.abs(got - ref)[slope > 0.1].max() < 1e-12
+    with np.errstate(invalid="ignore", over="ignore"):  # slope = inf where G = 0
+        first_order = (np.abs(got - ref) * slope)[fin]
+    assert np.all(first_order <= 1e-9 * np.maximum(1.0, np.abs(log_p[fin])))
+    assert got[-1] == pol.lo and np.all((got >= pol.lo) & (got <= pol.hi))
+
+
 @given(m=st.integers(3, 64), kx=kappas, ky=kappas)
 def test_comonotone_moments_are_symmetric(m: int, kx: float, ky: float) -> None:
     # computed from x's side (quantile of y) and from y's side (quantile of x)

@@ -8,7 +8,12 @@ import torch
 
 from modgap.verify.geometry import subspaces_with_angles
 from modgap.verify.objective import infonce
-from modgap.verify.twotower import plateaued, symmetric_infonce, train_two_towers
+from modgap.verify.twotower import (
+    _PlateauTest,
+    plateaued,
+    symmetric_infonce,
+    train_two_towers,
+)
 
 
 def _planted_views(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +105,28 @@ def test_plateau_rule_on_planted_histories():
     assert plateaued(h, 10, 1e-3)[0]
     h = np.r_[np.full(10, 1.0 + 1.1e-3), np.full(10, 1.0)]
     assert not plateaued(h, 10, 1e-3)[0]
+
+
+def test_incremental_plateau_test_decides_as_plateaued_on_every_prefix():
+    """The per-epoch test of the training loop (incremental finiteness, last 2w values only)
+    against plateaued(history[1:]) on every prefix of histories that plateau, keep moving,
+    cross rtol, and carry a NaN or an inf early (which must block a plateau for good)."""
+    rng = np.random.default_rng(3)
+    decay = 1.0 + np.exp(-np.arange(120) / 15.0)
+    histories = [
+        decay,
+        decay + 1e-4 * rng.standard_normal(120),
+        np.linspace(5.0, 1.0, 120),
+        np.r_[decay[:7], np.nan, decay[8:]],
+        np.r_[decay[:30], np.inf, decay[31:]],
+        np.r_[np.full(11, 1.0 + 1.0e-3), np.full(109, 1.0)],
+    ]
+    for hist in histories:
+        test = _PlateauTest(10, 1e-3)
+        seen = [float(hist[0])]
+        for value in hist[1:]:
+            seen.append(float(value))
+            assert test.reached(seen) == plateaued(seen[1:], 10, 1e-3)[0], len(seen)
 
 
 def test_bad_input_is_rejected():

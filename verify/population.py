@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special
+from scipy import optimize
 
 from modgap.verify import vmf
 from modgap.verify._validation import (
@@ -352,6 +352,17 @@ def projection_rule(m: int, kappa: float, c: Any, D: Any, n: int = 64) -> Projec
 # ============================================================================ comonotone map
 
 
+def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
+    """log sum_k exp(a[:, k]) per row, shifted by the row maximum (a row of -inf gives -inf).
+
+    The formula of scipy.special.logsumexp without its per-call array-API dispatch, which
+    cost more than the arithmetic on the small arrays of :func:`_log_cdf_theta`."""
+    top = a.max(axis=1)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(a - shift[:, None]).sum(axis=1)) + shift
+
+
 def _log_cdf_theta(m: int, kappa: float, pol: _Polar, theta: np.ndarray, n: int) -> np.ndarray:
     """log P(Theta <= theta) for the polar angle of vMF(kappa) on S^{m-1}: Gauss-Legendre
     (2n nodes) on [lo, theta], lo the left end of the window of ``pol`` (same log-density)."""
@@ -360,24 +371,63 @@ def _log_cdf_theta(m: int, kappa: float, pol: _Polar, theta: np.ndarray, n: int)
     th = np.clip(theta, lo, math.pi)
     half = 0.5 * (th - lo)
     x = half[:, None] * g_x[None, :] + (0.5 * (th + lo))[:, None]
-    ld = (m - 2.0) * _safe_log(np.sin(x)) + kappa * (np.cos(x) - 1.0)
+    ld = _polar_logdens(m, kappa)(x)
     with np.errstate(divide="ignore"):
-        logint = special.logsumexp(ld + np.log(g_w)[None, :], axis=1) + np.log(half)
+        logint = _logsumexp_rows(ld + np.log(g_w)[None, :]) + np.log(half)
     out = np.where(half > 0, logint - pol.log_mass, -np.inf)
     return np.minimum(out, 0.0)
 
 
+#: Grid cells that bracket each quantile before the safeguarded Newton steps, and the most
+#: steps (each at least halves the bracket when Newton's step would leave it).
+_QUANTILE_GRID, _QUANTILE_STEPS = 64, 60
+
+
 def _quantile_theta(m: int, kappa: float, log_p: np.ndarray, n: int) -> np.ndarray:
-    """Inverse of :func:`_log_cdf_theta` by vectorised bisection (60 halvings of the window)."""
+    """Inverse of :func:`_log_cdf_theta`: theta with log G(theta) = log_p, vectorised.
+
+    Bracketed: G on a grid of 65 angles across the window gives, per entry, a cell [a, b]
+    with log G(a) < log_p <= log G(b) (the invariant of a bisection from [lo, hi]). Then
+    safeguarded Newton on f(theta) = log G(theta) - log_p, whose slope is
+    G'(theta) / G(theta) = exp(logdens(theta) - log_mass - log G(theta)): the Newton point
+    where it falls strictly inside the bracket, the bracket's midpoint otherwise, and the
+    bracket shrunk by the sign of f; a Newton step longer than half the previous step is
+    replaced by the midpoint too (Press et al., Numerical Recipes, 3rd ed., §9.4, 'rtsafe';
+    it matters where G is flat at 1 within rounding). An entry stops when its step or its
+    bracket is below 4 ulp of pi; each step works on the entries still moving (at most 60
+    steps, each at least halving a bracket it does not Newton-step through).
+    """
     pol = polar_rule(m, kappa, n)
-    a = np.full(log_p.shape, pol.lo)
-    b = np.full(log_p.shape, pol.hi)
-    for _ in range(60):
-        mid = 0.5 * (a + b)
-        below = _log_cdf_theta(m, kappa, pol, mid, n) < log_p
-        a = np.where(below, mid, a)
-        b = np.where(below, b, mid)
-    return 0.5 * (a + b)
+    log_p = np.asarray(log_p, dtype=np.float64)
+    at_lo = np.isneginf(log_p)  # G = 0: the left end (where bisection ends too)
+    grid = np.linspace(pol.lo, pol.hi, _QUANTILE_GRID + 1)
+    lg = np.maximum.accumulate(_log_cdf_theta(m, kappa, pol, grid, n))
+    target = np.where(at_lo, lg[1], log_p)
+    j = np.clip(np.searchsorted(lg, target, side="left") - 1, 0, _QUANTILE_GRID - 1)
+    a, b = grid[j].copy(), grid[j + 1].copy()
+    logdens = _polar_logdens(m, kappa)
+    tol = 4.0 * np.finfo(np.float64).eps * math.pi
+    th = 0.5 * (a + b)
+    last_step = b - a
+    act = np.arange(th.size)  # entries still moving: each step works on these only
+    for _ in range(_QUANTILE_STEPS):
+        x, lo_, hi_ = th[act], a[act], b[act]
+        log_g = _log_cdf_theta(m, kappa, pol, x, n)
+        f = log_g - target[act]
+        below = f < 0
+        lo_ = np.where(below, x, lo_)
+        hi_ = np.where(below, hi_, x)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            newton = x - f / np.exp(logdens(x) - pol.log_mass - log_g)
+        fast = np.abs(newton - x) <= 0.5 * last_step[act]  # else a bisection halves faster
+        inside = np.isfinite(newton) & (newton >= lo_) & (newton <= hi_) & fast
+        nxt = np.where(f == 0, x, np.where(inside, newton, 0.5 * (lo_ + hi_)))
+        step = np.abs(nxt - x)
+        th[act], a[act], b[act], last_step[act] = nxt, lo_, hi_, step
+        act = act[(step > tol) & (hi_ - lo_ > tol)]
+        if act.size == 0:
+            break
+    return np.where(at_lo, pol.lo, th)
 
 
 def comonotone_moments(m: int, kappa_x: float, kappa_y: float, n: int = 64) -> tuple[float, float]:

@@ -91,6 +91,30 @@ def plateaued(history, window: int, rtol: float) -> tuple[bool, str]:
     )
 
 
+class _PlateauTest:
+    """:func:`plateaued` on a growing history (index 0 = before training is not part of the
+    test), its arguments validated once and the finiteness of all entries tracked as they
+    arrive, so a per-epoch test costs two means of ``window`` values."""
+
+    def __init__(self, window: int, rtol: float):
+        self.window = check_int_in_range(window, "window", 1, 10**9)
+        self.rtol = check_positive(rtol, "rtol")
+        self._seen = 1
+        self._finite = True
+
+    def reached(self, history: list[float]) -> bool:
+        """Whether ``plateaued(history[1:], window, rtol)`` holds."""
+        self._finite = self._finite and bool(np.all(np.isfinite(history[self._seen :])))
+        self._seen = len(history)
+        w = self.window
+        if len(history) - 1 < 2 * w or not self._finite:
+            return False
+        h = np.asarray(history[-2 * w :], dtype=np.float64)
+        m_last = float(np.mean(h[w:]))
+        m_prev = float(np.mean(h[:w]))
+        return abs(m_prev - m_last) / max(abs(m_last), 1e-12) <= self.rtol
+
+
 def symmetric_infonce(X, Y, tau: float):
     """L_N(X, Y) = CE(X Y^T / tau, I) + CE(Y X^T / tau, I) for unit-row torch tensors.
 
@@ -298,30 +322,43 @@ def train_two_towers(
         opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
         gen = torch.Generator().manual_seed(seed + 1)
 
-        def full_loss() -> float:
-            with torch.no_grad():
-                return float(symmetric_infonce(fx(Ut), fy(Vt), tau))
+        def batch_loss(ub, vb):
+            return symmetric_infonce(fx(ub), fy(vb), tau)
 
         with torch.no_grad():
             X0 = fx(Ut).numpy().astype(np.float32)
             Y0 = fy(Vt).numpy().astype(np.float32)
-        history = [full_loss()]
+        stop = _PlateauTest(plateau_window, plateau_rtol) if stop_on_plateau else None
         t0 = time.perf_counter()
-        for _ in range(epochs):
-            order = torch.randperm(n, generator=gen) if bs < n else None
-            for s in range(0, n - bs + 1, bs):  # drop a ragged last batch: fixed batch size
-                if order is None:
-                    ub, vb = Ut, Vt
-                else:
-                    idx = order[s : s + bs]
-                    ub, vb = Ut[idx], Vt[idx]
+        if bs == n:
+            # Full batch: the loss of epoch e's step, taken before the step, IS the full-batch
+            # L_N at the parameters after epoch e - 1. One forward per epoch serves as both
+            # (the same float32 ops as a no-grad evaluation, so the same values).
+            loss = batch_loss(Ut, Vt)
+            history = [float(loss.detach())]
+            for _ in range(epochs):
                 opt.zero_grad(set_to_none=True)
-                loss = symmetric_infonce(fx(ub), fy(vb), tau)
                 loss.backward()
                 opt.step()
-            history.append(full_loss())
-            if stop_on_plateau and plateaued(history[1:], plateau_window, plateau_rtol)[0]:
-                break
+                loss = batch_loss(Ut, Vt)
+                history.append(float(loss.detach()))
+                if stop is not None and stop.reached(history):
+                    break
+            del loss
+        else:
+            with torch.no_grad():
+                history = [float(batch_loss(Ut, Vt))]
+            for _ in range(epochs):
+                order = torch.randperm(n, generator=gen)
+                for s in range(0, n - bs + 1, bs):  # drop a ragged last batch: fixed size
+                    idx = order[s : s + bs]
+                    opt.zero_grad(set_to_none=True)
+                    batch_loss(Ut[idx], Vt[idx]).backward()
+                    opt.step()
+                with torch.no_grad():
+                    history.append(float(batch_loss(Ut, Vt)))
+                if stop is not None and stop.reached(history):
+                    break
         wall = time.perf_counter() - t0
         fx.eval()
         fy.eval()
