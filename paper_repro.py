@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Regenerate every check, figure and table of the modality-gap proof checker.
 
-    python paper_repro.py [--quick] [--out DIR] [--embeddings FILE ...] [--no-cache]
+    python paper_repro.py [--quick] [--out DIR] [--embeddings FILE ...] [--no-cache] [--jobs N]
 
 Evidence, then verdicts, then pictures: every theorem check and every figure-data source of
 modgap.theorems.evidence runs once as a cached step (DIR/.cache); the verdicts are read
@@ -168,7 +168,22 @@ def main(argv: list[str] | None = None) -> int:
         help="retrain the Fashion-MNIST model for the Table-1 step instead of using the "
         "bundled embeddings (needs modgap[train] and the dataset-fashion-mnist files)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes for the steps that are not cached (default: the CPUs this "
+        "process may use; 1 = everything in this process). Each worker gets an equal share "
+        "of the CPUs for its threads (OMP_NUM_THREADS etc., where not set already)",
+    )
     args = parser.parse_args(argv)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    jobs = args.jobs if args.jobs is not None else max(1, cpus or 1)
+    if jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {jobs}")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(max(1, (cpus or 1) // jobs)))  # before numpy loads
 
     from modgap.pipeline import Pipeline
     from modgap.report import (
@@ -196,11 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     steps = build_steps(args)
     DOCUMENTS.clear()
-    for i, step in enumerate(steps, 1):
-        print(f"({i}/{len(steps)})", end=" ", file=sys.stderr, flush=True)
-        outcome = pipe.run(step)
-        if step.name.startswith("evidence-") and outcome.result is not None:
+    # evidence and tables first (independent, in parallel), then the figures, which draw
+    # the documents of this run (the forked workers inherit them)
+    first = [s for s in steps if not s.name.startswith("figure-")]
+    for outcome in pipe.run_all(first, jobs=jobs):
+        if outcome.name.startswith("evidence-") and outcome.result is not None:
             DOCUMENTS[outcome.result["name"]] = outcome.result
+    pipe.run_all([s for s in steps if s.name.startswith("figure-")], jobs=jobs)
+    pipe.outcomes = {s.name: pipe.outcomes[s.name] for s in steps}  # the steps' order
 
     entries: list[dict] = []
     modules: dict[str, dict] = {}

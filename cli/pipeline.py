@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from modgap import __version__
+from modgap.verify._validation import InputError
 from modgap.verify.atomic import check_output_dir, clean_stale_temps, write_json
 
 __all__ = ["Step", "StepOutcome", "Pipeline", "code_fingerprint", "file_digest"]
@@ -199,6 +200,34 @@ def _result_files(value: Any, root: Path) -> Iterator[Path]:
             return
 
 
+#: The steps a forked worker runs, by index (set by Pipeline._run_forked before the fork).
+_PENDING: dict[int, Step] = {}
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _compute(step: Step) -> tuple[Any, str | None, float]:
+    """(result, None, seconds) or (None, "Type: message", seconds): the step's function run
+    here, its result checked to be JSON-serialisable (fail here, not when a report is
+    written)."""
+    t0 = time.perf_counter()
+    try:
+        result = step.func(**step.params)
+        json.dumps(result, allow_nan=False)
+    except Exception as exc:  # recorded and reported; the run's exit code says so
+        return None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0
+    return result, None, time.perf_counter() - t0
+
+
+def _compute_pending(index: int) -> tuple[Any, str | None, float]:
+    """In a forked worker: :func:`_compute` of the inherited step ``index``."""
+    return _compute(_PENDING[index])
+
+
 class Pipeline:
     """Run steps in order with a per-step cache under ``out_dir / '.cache'``."""
 
@@ -238,35 +267,30 @@ class Pipeline:
                 return None, f"output {path} changed since it was written"
         return data, None
 
-    def run(self, step: Step) -> StepOutcome:
-        """Run (or reuse) one step; exceptions are caught and recorded, not raised."""
-        key = step.key()
+    def _cached(self, step: Step, key: str) -> StepOutcome | None:
+        """The step's usable cache entry as an outcome, else None (a stale one is removed)."""
         cache_file = self.cache_dir / f"{key}.json"
-        if self.use_cache and cache_file.exists():
-            data, reason = self._load_cached(cache_file, key)
-            if data is not None:
-                outcome = StepOutcome(step.name, data["result"], None, True, data["seconds"])
-                self._say(f"[cached] {step.name} ({data['seconds']:.1f} s when computed)")
-                self.outcomes[step.name] = outcome
-                return outcome
-            self._say(f"[stale]  {step.name}: {reason}; recomputing")
-            cache_file.unlink(missing_ok=True)
-        self._say(f"[run]    {step.name}: {step.description or ''}".rstrip(": "))
-        t0 = time.perf_counter()
-        try:
-            result = step.func(**step.params)
-            json.dumps(result, allow_nan=False)  # fail here, not when the report is written
-        except Exception as exc:  # recorded and reported; the run's exit code says so
-            seconds = time.perf_counter() - t0
-            outcome = StepOutcome(step.name, None, f"{type(exc).__name__}: {exc}", False, seconds)
-            self._say(f"[error]  {step.name} after {seconds:.1f} s: {outcome.error}")
-            self.outcomes[step.name] = outcome
-            return outcome
-        seconds = time.perf_counter() - t0
+        if not (self.use_cache and cache_file.exists()):
+            return None
+        data, reason = self._load_cached(cache_file, key)
+        if data is not None:
+            self._say(f"[cached] {step.name} ({data['seconds']:.1f} s when computed)")
+            return StepOutcome(step.name, data["result"], None, True, data["seconds"])
+        self._say(f"[stale]  {step.name}: {reason}; recomputing")
+        cache_file.unlink(missing_ok=True)
+        return None
+
+    def _record(self, step: Step, key: str, computed: tuple[Any, str | None, float]) -> StepOutcome:
+        """Cache a computed step's result (with the digests of the files it wrote) or say
+        that it raised."""
+        result, error, seconds = computed
+        if error is not None:
+            self._say(f"[error]  {step.name} after {seconds:.1f} s: {error}")
+            return StepOutcome(step.name, None, error, False, seconds)
         root = self.out_dir.resolve()
         outputs = {str(p): file_digest(p) for p in _result_files(result, root)}
         write_json(
-            cache_file,
+            self.cache_dir / f"{key}.json",
             {
                 "step": step.name,
                 "key": key,
@@ -278,9 +302,89 @@ class Pipeline:
             default=str,
         )
         self._say(f"[done]   {step.name} in {seconds:.1f} s")
-        outcome = StepOutcome(step.name, result, None, False, seconds)
+        return StepOutcome(step.name, result, None, False, seconds)
+
+    def _announce(self, step: Step) -> None:
+        self._say(f"[run]    {step.name}: {step.description or ''}".rstrip(": "))
+
+    def run(self, step: Step) -> StepOutcome:
+        """Run (or reuse) one step in this process; exceptions are caught and recorded,
+        not raised."""
+        key = step.key()
+        outcome = self._cached(step, key)
+        if outcome is None:
+            self._announce(step)
+            outcome = self._record(step, key, _compute(step))
         self.outcomes[step.name] = outcome
         return outcome
+
+    def run_all(self, steps: list[Step], jobs: int = 1) -> list[StepOutcome]:
+        """Run (or reuse) independent steps; their outcomes in the order of ``steps``.
+
+        jobs = 1: one after the other in this process (:meth:`run`). jobs > 1: the steps
+        without a usable cache entry run in up to ``jobs`` worker processes, forked from
+        this one (each inherits the steps and the thread settings; results come back as
+        JSON-able values and are cached here, in this process). The longest first, by the
+        seconds an earlier cache entry of the same step recorded (the given order where
+        none did): a shorter makespan, and the same results in any order. Where fork is
+        not available the steps run in this process. A worker that dies (killed, out of
+        memory) is an error of the steps it had not finished, not a crash of the run.
+        """
+        jobs = int(jobs)
+        if jobs < 1:
+            raise InputError(f"--jobs must be at least 1, got {jobs}")
+        todo: list[tuple[int, Step, str]] = []
+        for i, step in enumerate(steps):
+            key = step.key()
+            outcome = self._cached(step, key)
+            if outcome is None:
+                todo.append((i, step, key))
+            else:
+                self.outcomes[step.name] = outcome
+        if jobs == 1 or len(todo) <= 1 or not _can_fork():
+            for _, step, key in todo:
+                self._announce(step)
+                self.outcomes[step.name] = self._record(step, key, _compute(step))
+        else:
+            self._run_forked(todo, min(jobs, len(todo)))
+        for s in steps:  # the outcomes in the steps' order, whatever order they finished in
+            self.outcomes[s.name] = self.outcomes.pop(s.name)
+        return [self.outcomes[s.name] for s in steps]
+
+    def _run_forked(self, todo: list[tuple[int, Step, str]], jobs: int) -> None:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        global _PENDING
+        todo = sorted(todo, key=lambda t: -self._previous_seconds(t[1]))
+        _PENDING = {i: step for i, step, _ in todo}
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                futures = {}
+                for i, step, key in todo:
+                    self._announce(step)
+                    futures[pool.submit(_compute_pending, i)] = (step, key)
+                for fut in cf.as_completed(futures):
+                    step, key = futures[fut]
+                    try:
+                        computed = fut.result()
+                    except Exception as exc:  # the worker died: BrokenProcessPool
+                        computed = (None, f"worker process failed: {type(exc).__name__}", 0.0)
+                    self.outcomes[step.name] = self._record(step, key, computed)
+        finally:
+            _PENDING = {}
+
+    def _previous_seconds(self, step: Step) -> float:
+        """Seconds recorded by any earlier cache entry of this step (any key), else 0."""
+        best = 0.0
+        for path in self.cache_dir.glob(f"{step.name}-*.json"):
+            try:
+                seconds = json.loads(path.read_text(encoding="utf-8")).get("seconds", 0.0)
+                best = max(best, float(seconds))
+            except (OSError, ValueError, TypeError, AttributeError):
+                continue
+        return best
 
     @property
     def failed(self) -> list[StepOutcome]:

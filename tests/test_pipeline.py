@@ -186,3 +186,42 @@ def test_an_out_folder_that_cannot_be_created_is_refused_before_any_step():
     with pytest.raises(InputError, match="--out /proc/modgap-no-such-folder: cannot create"):
         Pipeline("/proc/modgap-no-such-folder", stream=io.StringIO())
     assert not os.path.exists("/proc/modgap-no-such-folder")
+
+
+# ----------------------------------------------------------------- parallel steps (issue 11)
+
+
+def _pid_square(x):
+    return {"y": x * x, "pid": os.getpid()}
+
+
+def _die():
+    os._exit(3)  # a worker killed mid-step (out of memory, a signal)
+
+
+@pytest.mark.skipif(not pl._can_fork(), reason="forked workers need the fork start method")
+def test_parallel_steps_give_the_serial_results_in_step_order_and_are_cached(tmp_path):
+    steps = [Step(f"sq{x}", _pid_square, {"x": x}) for x in range(5)]
+    stream = io.StringIO()
+    out = Pipeline(tmp_path / "par", stream=stream).run_all(steps, jobs=2)
+    serial = Pipeline(tmp_path / "ser", stream=io.StringIO()).run_all(steps, jobs=1)
+    assert [o.name for o in out] == [s.name for s in steps]
+    assert [o.result["y"] for o in out] == [o.result["y"] for o in serial] == [0, 1, 4, 9, 16]
+    assert os.getpid() not in {o.result["pid"] for o in out}  # computed in the workers
+    assert {o.result["pid"] for o in serial} == {os.getpid()}
+    again = Pipeline(tmp_path / "par", stream=io.StringIO()).run_all(steps, jobs=2)
+    assert all(o.cached for o in again) and [o.result for o in again] == [o.result for o in out]
+
+
+@pytest.mark.skipif(not pl._can_fork(), reason="forked workers need the fork start method")
+def test_a_worker_that_dies_is_an_error_of_its_step_not_a_crash(tmp_path):
+    pipe = Pipeline(tmp_path, stream=io.StringIO())
+    out = pipe.run_all([Step("dies", _die), Step("boom", _boom)], jobs=2)
+    assert out[0].error is not None and "worker process failed" in out[0].error
+    assert out[1].error is not None and pipe.failed == out
+    assert not list(tmp_path.rglob("dies-*.json"))
+
+
+def test_jobs_below_one_is_refused(tmp_path):
+    with pytest.raises(pl.InputError, match="--jobs"):
+        Pipeline(tmp_path, stream=io.StringIO()).run_all([Step("sq", _square, {"x": 1})], jobs=0)
