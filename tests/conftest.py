@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+#: A full (oldest-generation) garbage collection is considered after every 100 collections
+#: of the middle generation instead of every 10: collecting the test modules imports torch,
+#: sympy, scipy, cvxpy and matplotlib, and the tests build long-lived caches (sympy, the
+#: session's evidence documents), which every full collection rescans. Cyclic garbage is
+#: still collected, later.
+_gen0, _gen1, _ = gc.get_threshold()
+gc.set_threshold(_gen0, _gen1, 100)
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -67,3 +76,23 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xdist_group("evidence"))
         elif name in FILE_GROUPS:
             item.add_marker(pytest.mark.xdist_group(name.removesuffix(".py")))
+
+
+def pytest_collection_finish(session) -> None:
+    """Move everything imported and collected so far (torch, sympy, scipy, the test
+    modules: millions of objects that live for the whole session) out of the cyclic garbage
+    collector's reach (gc.freeze, Python >= 3.7). Without it every full collection during
+    the run rescans them: 20 such collections cost 4.7 s of a 78 s serial run (measured
+    with gc.callbacks); objects created by the tests are still collected as usual (see
+    also the threshold set at import, above)."""
+    gc.collect()
+    gc.freeze()
+
+
+def pytest_unconfigure(config) -> None:
+    """One full collection now (garbage whose finaliser raises is still reported by
+    pytest's unraisable-exception hook, installed until the cleanup), then freeze what
+    survives, so that the hook's own five back-to-back gc.collect() calls at exit do not
+    rescan the session's heap (2.4 s, measured)."""
+    gc.collect()
+    gc.freeze()
