@@ -5,6 +5,7 @@ source with ast, so a violation anywhere (also inside a function) fails."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ def _layer(module: str) -> int | None:
     return LAYERS.get(parts[1], CLI)
 
 
-def _imports(path: Path) -> list[str]:
+@functools.cache
+def _imports(path: Path) -> tuple[str, ...]:
+    """Every absolute module a source file imports (parsed once per session)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):
@@ -37,7 +40,7 @@ def _imports(path: Path) -> list[str]:
             found.append(node.module)
             if node.module == "modgap":  # from modgap import verify / theorems / ...
                 found += [f"modgap.{a.name}" for a in node.names]
-    return found
+    return tuple(found)
 
 
 @pytest.mark.parametrize("folder", sorted(LAYERS))

@@ -227,7 +227,14 @@ def _fallback_code(nu: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _log_iv_scaled(nu: Any, x: Any) -> tuple[np.ndarray, np.ndarray]:
     """(L_nu(x) = log(I_nu(x) / (x/2)^nu), branch code), broadcast over nu and x."""
-    nu_b, x_b = np.broadcast_arrays(np.asarray(nu, dtype=np.float64), np.asarray(x, np.float64))
+    nu_a, x_a = np.asarray(nu, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ive = special.ive(nu_a, x_a)
+        if np.all(x_a > 0.0) and np.all(ive >= _IVE_MIN) and np.all(np.isfinite(ive)):
+            # every entry on the "ive" branch (the common case): the formula below, whole
+            out = np.log(ive) + x_a - nu_a * np.log(0.5 * x_a)
+            return out, np.full(out.shape, _IVE, dtype=np.int8)
+    nu_b, x_b = np.broadcast_arrays(nu_a, x_a)
     shape = x_b.shape
     nu_b = nu_b.astype(np.float64).ravel()
     x_b = x_b.astype(np.float64).ravel()
