@@ -197,16 +197,17 @@ def main(argv: list[str] | None = None) -> int:
     from modgap.theorems.evidence import CHECKS
     from modgap.theorems.outcome import exit_code
     from modgap.verify._validation import InputError
+    from modgap.verify.alignment_comparison import MIN_ROWS
     from modgap.verify.atomic import write_json, write_text
     from modgap.verify.embeddings_io import load_paired_embeddings
 
     t0 = time.perf_counter()
     try:
         pipe = Pipeline(args.out, use_cache=not args.no_cache)
-        for path in args.embeddings or ():  # inputs that do not parse: said before any work
+        for path in args.embeddings or ():  # inputs the table step refuses: said up front
             if path != "demo":  # "demo": the bundled demo embeddings
-                load_paired_embeddings(path, names=("--embeddings", None))
-    except InputError as exc:  # e.g. --out is a file or not writable: said before any work
+                load_paired_embeddings(path, names=("--embeddings", None), min_rows=MIN_ROWS)
+    except (InputError, OSError) as exc:  # e.g. --out not writable, a file not found
         print(f"paper_repro: error: {exc}", file=sys.stderr)
         return 2
     steps = build_steps(args)

@@ -115,15 +115,19 @@ def test_paper_repro_and_modgap_verify_agree(repro, tmp_path, monkeypatch, capsy
 def test_an_embeddings_file_that_does_not_parse_is_refused_before_any_step(
     repro, tmp_path, monkeypatch, capsys
 ):
-    """--embeddings is an input: a file that does not parse (or holds one modality) is an
-    error naming --embeddings before any step runs, not a failed table step at the end."""
+    """--embeddings is an input: a file that does not parse, holds one modality, has fewer
+    pairs than the alignment table takes, or does not exist is an error naming
+    --embeddings before any step runs, not a failed table step (or a traceback) at the end."""
     ran = []
     monkeypatch.setattr(repro, "build_steps", lambda args: ran.append(1) or [])
     bad = tmp_path / "bad.npy"
     bad.write_bytes(b"\x93NUMPY\x01\x00garbage")
     one = tmp_path / "one.npy"
     np.save(one, np.ones((5, 3)))
-    for path in (bad, one):
+    three = tmp_path / "three.npy"  # a stacked pair of 3 rows: parses, but the table needs 4
+    np.save(three, np.random.default_rng(0).standard_normal((2, 3, 4)))
+    missing = tmp_path / "missing.npy"
+    for path in (bad, one, three, missing):
         assert repro.main(["--quick", "--out", str(tmp_path / "o"), "--embeddings", str(path)]) == 2
         err = capsys.readouterr().err
         assert f"--embeddings {path}" in err and "Traceback" not in err

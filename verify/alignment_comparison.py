@@ -29,7 +29,7 @@ from .alignment import (
 from .metrics import retrieval_recall
 from .observables import gap_observables
 
-__all__ = ["default_operators", "fit_and_apply", "compare_alignments"]
+__all__ = ["MIN_ROWS", "default_operators", "fit_and_apply", "compare_alignments"]
 
 
 def default_operators(removal_k: int = 10) -> dict[str, Any]:
@@ -77,6 +77,11 @@ def _measure(X: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: Fewest pairs :func:`compare_alignments` takes (callers check their inputs against it
+#: before any work, e.g. paper_repro.py's --embeddings).
+MIN_ROWS = 4
+
+
 def compare_alignments(
     X,
     Y,
@@ -93,8 +98,8 @@ def compare_alignments(
     :func:`default_operators`. An operator that cannot be applied (e.g. SSP finds no
     shared direction) gives a row with ``error`` set and no metrics, never a made-up number.
     """
-    X = as_unit_rows(X, "X", normalize=normalize, min_rows=4)
-    Y = as_unit_rows(Y, "Y", normalize=normalize, min_rows=4)
+    X = as_unit_rows(X, "X", normalize=normalize, min_rows=MIN_ROWS)
+    Y = as_unit_rows(Y, "Y", normalize=normalize, min_rows=MIN_ROWS)
     check_paired(X, Y)
     operators = default_operators() if operators is None else operators
     if holdout is None:
