@@ -219,7 +219,21 @@ def check_output_path(
         raise InputError(f"{argument} {p}: folder {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise InputError(f"{argument} {p}: the existing file is not writable")
+    _probe_folder(parent, f"{argument} {p}")
     return p
+
+
+def _probe_folder(folder: Path, what: str) -> None:
+    """Create and remove a probe file in ``folder``: what permission bits cannot tell (a
+    read-only or special file system such as /proc, where root passes os.access but cannot
+    create a file) is an InputError naming ``what`` now, not an OSError after the work."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"{what}: cannot create a file in {folder} ({exc.strerror or exc})"
+        ) from exc
 
 
 #: Suffixes of the JSON results the command line writes (--json, sweep --out).
@@ -253,10 +267,9 @@ def check_output_dir(path: str | os.PathLike, argument: str, *, create: bool = F
     if create:
         try:
             p.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=p, prefix=".probe-"):
-                pass
         except OSError as exc:
             raise InputError(
                 f"{argument} {p}: cannot create or write the folder ({exc.strerror or exc})"
             ) from None
+        _probe_folder(p, f"{argument} {p}")
     return p
