@@ -17,8 +17,10 @@ Each job reports wall time and CPU time (user + system of the child processes) w
 alone mixes in the other jobs' load. ``suite-n2`` runs the suite as two single-threaded
 pytest-xdist workers (``-n 2 --dist loadgroup``; tests/conftest.py keeps the tests that
 share session evidence in one worker), for comparison with the serial README command.
+``repro`` runs ``paper_repro.py --quick`` as a user would (its default ``--jobs``: one
+single-threaded worker process per usable CPU), ``repro-j1`` with ``--jobs 1``.
 
-Usage:  python bench/timing.py [--what suite,suite-n2,repro] [--json OUT]
+Usage:  python bench/timing.py [--what suite,suite-n2,repro,repro-j1] [--json OUT]
 """
 
 from __future__ import annotations
@@ -91,14 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         "--what",
         default="suite,repro",
         help="comma list: suite, repro, suite-n2 (the suite as two single-threaded "
-        "pytest-xdist workers, --dist loadgroup; needs pytest-xdist)",
+        "pytest-xdist workers, --dist loadgroup; needs pytest-xdist), repro-j1 "
+        "(paper_repro.py --jobs 1: every step in one process; repro uses its default)",
     )
     parser.add_argument("--json", metavar="OUT", help="also write the numbers as JSON")
     args = parser.parse_args(argv)
     jobs = [w.strip() for w in args.what.split(",") if w.strip()]
-    bad = [w for w in jobs if w not in ("suite", "suite-n2", "repro")]
+    known = ("suite", "suite-n2", "repro", "repro-j1")
+    bad = [w for w in jobs if w not in known]
     if bad:
-        parser.error(f"--what: unknown job(s) {bad}; use suite, suite-n2, repro")
+        parser.error(f"--what: unknown job(s) {bad}; use {', '.join(known)}")
 
     res: dict = {"before": {"f32": matmul_gflops(np.float32), "f64": matmul_gflops(np.float64)}}
     py = sys.executable
@@ -107,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     if "suite-n2" in jobs:
         cmd = [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2"]
         res["suite-n2"] = _timed(cmd + ["--dist", "loadgroup"])
-    if "repro" in jobs:
-        with tempfile.TemporaryDirectory() as out:
-            res["repro"] = _timed([py, "paper_repro.py", "--quick", "--no-cache", "--out", out])
+    for job, extra in (("repro", []), ("repro-j1", ["--jobs", "1"])):
+        if job in jobs:
+            with tempfile.TemporaryDirectory() as out:
+                cmd = [py, "paper_repro.py", "--quick", "--no-cache", "--out", out, *extra]
+                res[job] = _timed(cmd)
     res["after"] = {"f32": matmul_gflops(np.float32), "f64": matmul_gflops(np.float64)}
     f32 = min(res["before"]["f32"], res["after"]["f32"])
     print(
