@@ -324,7 +324,7 @@ def unit_extra(mode: str, r: dict) -> str:
         return (
             f"max |P_C x - P_C y| {n['max_abs_PCx_minus_PCy']:.1e} / "
             f"{c['max_abs_PCx_minus_PCy']:.1e}; max |u - v| over the distinct minima "
-            f"{n['max_u_minus_v_any_minimum']:.2f} / {c['max_u_minus_v_any_minimum']:.2f}"
+            f"{n['max_u_minus_v_any_minimum']:.1e} / {c['max_u_minus_v_any_minimum']:.1e}"
         )
     return (
         f"max |P_C x - P_C y| {n['max_abs_PCx_minus_PCy']:.1e} / {c['max_abs_PCx_minus_PCy']:.1e};"
@@ -422,7 +422,9 @@ def markdown_single(res: dict, mode: str) -> str:
         lines.append(
             f"| {label} | {n['loss']:.10f} | {c['loss']:.10f} | {n['loss'] - c['loss']:+.1e} | "
             f"{cov['starts']} ({cov['converged']}) | {cov['distinct_minima']} | "
-            f"{cov['starts_at_best']} | {cov['good_turing']:.3f} | {unit_extra(mode, r)} |"
+            f"{cov['starts_at_best']} | {cov['good_turing']:.3f} | "
+            + unit_extra(mode, r).replace("|", "\\|")
+            + " |"
         )
     return "\n".join(lines)
 
