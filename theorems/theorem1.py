@@ -54,6 +54,9 @@ __all__ = [
     "check",
     "population_check",
     "finite_n_check",
+    "finite_n_constraint",
+    "solve_sequence",
+    "assess_sequence",
 ]
 
 ID = "theorem1"
@@ -370,14 +373,28 @@ def _fmt_conf(c: dict[str, Any]) -> str:
 # ============================================================================ finite N
 
 
-def _solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, Any]]:
+def finite_n_constraint(h: int) -> Any:
+    """The feasible set of Theorem 1's finite-N reading: no constraint, X, Y in (S^{h-1})^N
+    (verify.constraints.Unconstrained; Yi, Douady & Chen, arXiv 2510.03268, Theorem 1).
+    One branch per N."""
     from modgap.verify.constraints import Unconstrained
+
+    return Unconstrained(h)
+
+
+def solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, Any]]:
+    """The check's search for each N of ``Ns``: best of ``seeds`` (Riemannian L-BFGS, tol
+    1e-7, 3000 iterations) over :func:`finite_n_constraint`; per N the row L_N - 2 log N,
+    its excess over the bound B(h, tau) = -2/tau + 2 log(Gamma(nu+1) (2 tau)^nu I_nu(1/tau))
+    (Theorem 1, docs/theory.md §3), convergence, coverage and the gap observables."""
     from modgap.verify.solvers import solve
 
     B = population.theorem1_bound(h, tau)
     rows = []
     for N in Ns:
-        res = solve(Unconstrained(h), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000)
+        res = solve(
+            finite_n_constraint(h), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
+        )
         rows.append(
             dict(
                 N=N,
@@ -393,37 +410,42 @@ def _solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, A
     return rows
 
 
+def assess_sequence(st: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finite-N rule of Theorem 1 on one sequence (``st``: h, tau, Ns; ``rows``: per N,
+    ``gap`` = L_N - 2 log N - B(h, tau), ``pair_angle_max``, ``centroid_distance``, as
+    :func:`solve_sequence` returns them): it holds iff |gap| is non-increasing in N (slack
+    SOLVER_FLOOR), |gap| <= LIMIT_RESOLUTION at the largest N, and the pairs are aligned there
+    (max pair angle and centroid distance < 1e-3): Theorem 1's limit with x_i = y_i and zero
+    gap (Yi, Douady & Chen, arXiv 2510.03268). Also the convergence fit of the gaps."""
+    gaps = [r["gap"] for r in rows]
+    last = rows[-1]
+    decreasing = all(abs(b) <= abs(a) + SOLVER_FLOOR for a, b in zip(gaps, gaps[1:], strict=False))
+    aligned = last["pair_angle_max"] < 1e-3 and last["centroid_distance"] < 1e-3
+    return dict(
+        h=st["h"],
+        tau=st["tau"],
+        bound=population.theorem1_bound(st["h"], st["tau"]),
+        rows=rows,
+        fit=fit_convergence(st["Ns"], gaps),
+        decreasing=decreasing,
+        aligned_at_Nmax=aligned,
+        gap_at_Nmax=last["gap"],
+        all_above_bound=all(g > 0 for g in gaps),
+        holds=decreasing and abs(last["gap"]) <= LIMIT_RESOLUTION and aligned,
+    )
+
+
 def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
     """The finite-N reading of Theorem 1 (module docstring). Returns (verdict, raw data)."""
     cfg = QUICK if quick else FULL
     settings = []
     ok_all, converged_all = True, True
     for st in cfg["finite_n"]:
-        rows = _solve_sequence(st["h"], st["tau"], st["Ns"], cfg["seeds"])
-        gaps = [r["gap"] for r in rows]
-        fit = fit_convergence(st["Ns"], gaps)
-        last = rows[-1]
-        decreasing = all(
-            abs(b) <= abs(a) + SOLVER_FLOOR for a, b in zip(gaps, gaps[1:], strict=False)
-        )
-        aligned = last["pair_angle_max"] < 1e-3 and last["centroid_distance"] < 1e-3
-        ok = decreasing and abs(last["gap"]) <= LIMIT_RESOLUTION and aligned
-        ok_all &= ok
-        converged_all &= last["converged"]
-        settings.append(
-            dict(
-                h=st["h"],
-                tau=st["tau"],
-                bound=population.theorem1_bound(st["h"], st["tau"]),
-                rows=rows,
-                fit=fit,
-                decreasing=decreasing,
-                aligned_at_Nmax=aligned,
-                gap_at_Nmax=last["gap"],
-                all_above_bound=all(g > 0 for g in gaps),
-                holds=ok,
-            )
-        )
+        rows = solve_sequence(st["h"], st["tau"], st["Ns"], cfg["seeds"])
+        a = assess_sequence(st, rows)
+        ok_all &= a["holds"]
+        converged_all &= rows[-1]["converged"]
+        settings.append(a)
     if ok_all:
         status = Status.CONFIRMED
     elif not converged_all:

@@ -78,6 +78,8 @@ __all__ = [
     "large_kappa_curvature",
     "boundary_flip_statement",
     "small_n_certificates",
+    "branch_constraints",
+    "finite_setting",
 ]
 
 ID = "theorem2"
@@ -418,18 +420,32 @@ def _fixed_centres(h: int, delta: float) -> tuple[np.ndarray, np.ndarray]:
     return E[0], math.cos(delta) * E[0] + math.sin(delta) * E[1]
 
 
-def _finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Profile L*(Delta) with fixed centres (``cfg['seeds']`` at Delta = 0 and pi, the fewer
+def branch_constraints(st: dict[str, Any]) -> dict[float, Any]:
+    """The fixed-centre branches of one finite-N setting ``st`` (h, alpha, deltas): for each
+    Delta of ``st['deltas']`` (radians), the cone constraint (verify.constraints.Cone) with
+    caps of half-angle alpha around c_x = e_1, c_y = cos(Delta) e_1 + sin(Delta) e_2
+    (the cone reading of Theorem 2, Yi, Douady & Chen, arXiv 2510.03268; docs/theory.md §5).
+    Keys: Delta in radians, in the order of ``st['deltas']``."""
+    from modgap.verify.constraints import Cone
+
+    h, alpha = st["h"], st["alpha"]
+    return {d: Cone(h, alpha, centres=_fixed_centres(h, d)) for d in st["deltas"]}
+
+
+def finite_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+    """The check's search on one finite-N setting: profile L*(Delta) = min L_N over
+    :func:`branch_constraints` (``cfg['seeds']`` at Delta = 0 and pi, the fewer
     ``cfg['profile_seeds']`` in between, where L* is far above); Delta = 0 and pi
-    cross-seeded with the reflection of each other's best point; optional variable-centre
-    multi-start (``cfg['free_seeds']``)."""
+    cross-seeded with the reflection y -> y - 2 (y.c) c of each other's best point; optional
+    variable-centre multi-start (``cfg['free_seeds']``). Theorem 2 of Yi, Douady & Chen
+    (arXiv 2510.03268), finite-N reading."""
     from modgap.verify.constraints import Cone
     from modgap.verify.objective import infonce
     from modgap.verify.solvers import solve
 
     h, N, tau, alpha = st["h"], st["N"], st["tau"], st["alpha"]
     c0 = np.eye(h)[0]
-    cons = {d: Cone(h, alpha, centres=_fixed_centres(h, d)) for d in st["deltas"]}
+    cons = branch_constraints(st)
     d0, dpi = st["deltas"][0], st["deltas"][-1]
     seeds = cfg["seeds"]
     first = {
@@ -536,12 +552,8 @@ def _setting_text(res: dict[str, Any]) -> str:
 
 
 def _cone_branches(st: dict[str, Any]) -> dict[str, Any]:
-    from modgap.verify.constraints import Cone
-
-    return {
-        name: Cone(st["h"], st["alpha"], centres=_fixed_centres(st["h"], d))
-        for name, d in (("delta_0", 0.0), ("delta_pi", math.pi))
-    }
+    cons = branch_constraints(dict(st, deltas=(0.0, math.pi)))
+    return {"delta_0": cons[0.0], "delta_pi": cons[math.pi]}
 
 
 def small_n_certificates(settings: Any, seeds: Any = tuple(range(8))) -> list[dict[str, Any]]:
@@ -556,7 +568,7 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
     """Finite-N reading of Theorem 2 (module docstring). Returns ([attainment verdict,
     uniqueness verdict], raw data)."""
     cfg = QUICK if quick else FULL
-    results = [_finite_setting(st, cfg) for st in cfg["finite_n"]]
+    results = [finite_setting(st, cfg) for st in cfg["finite_n"]]
     for res in results:
         _classify(res)
     certs = small_n_certificates(cfg["certificates"])

@@ -89,6 +89,12 @@ __all__ = [
     "population_check",
     "finite_n_check",
     "regime_map",
+    "subspace_constraint",
+    "cone_branch_constraints",
+    "subspace_only_setting",
+    "subspace_only_observables",
+    "subspace_only_status",
+    "subspace_cone_setting",
 ]
 
 ID = "theorem3"
@@ -451,15 +457,44 @@ def _compare_with_phi(obs: dict[str, Any], phi: float) -> dict[str, Any]:
     return out
 
 
-def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
+def subspace_constraint(st: dict[str, Any]) -> Any:
+    """The feasible set of one subspace-only setting ``st`` (h, phi): X in the unit sphere of
+    hyperplane A, Y in that of B, the normals at angle phi
+    (``verify.constraints.Subspace.hyperplanes(h, phi)``; Theorem 3's subspace constraint,
+    Yi, Douady & Chen, arXiv 2510.03268, docs/theory.md §2)."""
     from modgap.verify.constraints import Subspace
+
+    return Subspace.hyperplanes(st["h"], st["phi"])
+
+
+def cone_branch_constraints(st: dict[str, Any], names: Any = None) -> dict[str, Any]:
+    """The fixed-centre branches of one subspace + cone setting ``st`` (h, phi, alpha): for each
+    configuration name (default ``st['configurations']``) of :data:`CONFIGURATIONS`, the caps
+    of half-angle alpha inside A and B around c_x = cos(beta_x) a + sin(beta_x) p,
+    c_y = cos(beta_y) b + sin(beta_y) p' (verify.population.subspace_centres;
+    verify.constraints.SubspaceCone.hyperplanes). Claimed: beta_x = beta_y = 0 (Theorem 3,
+    Yi, Douady & Chen, arXiv 2510.03268)."""
+    from modgap.verify.constraints import SubspaceCone
+
+    h, phi, alpha = st["h"], st["phi"], st["alpha"]
+    out = {}
+    for name in st["configurations"] if names is None else names:
+        centres = population.subspace_centres(h, phi, *CONFIGURATIONS[name])
+        out[name] = SubspaceCone.hyperplanes(h, phi, alpha, centres=centres)
+    return out
+
+
+def subspace_only_setting(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
+    """The check's search on one subspace-only setting: best of ``seeds`` (Riemannian L-BFGS,
+    tol 1e-7, 3000 iterations) over :func:`subspace_constraint`, with the gap observables
+    at that point (centre angle or undefined, centroid distance, pair angles, |P_C x - P_C y|)
+    and each angle minus phi (Theorem 3, finite-N reading (a))."""
     from modgap.verify.solvers import solve
 
-    h, N, tau, phi = st["h"], st["N"], st["tau"], st["phi"]
+    N, tau = st["N"], st["tau"]
     res = solve(
-        Subspace.hyperplanes(h, phi), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
+        subspace_constraint(st), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
     )
-    obs = gap_observables(res.X, res.Y, source="configuration", QC=_shared_basis(h)).to_dict()
     return dict(
         setting=st,
         loss_shifted=res.loss_shifted,
@@ -467,13 +502,22 @@ def _subspace_only(st: dict[str, Any], seeds: Any) -> dict[str, Any]:
         grad_norm=res.grad_norm,
         loss_spread=res.loss_spread,
         coverage=res.coverage().summary(max_basins=3),
-        **obs,
-        **_compare_with_phi(obs, phi),
+        **subspace_only_observables(st, res.X, res.Y),
     )
 
 
-def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Best-found L_N at each fixed-centre configuration of ``st['configurations']``
+def subspace_only_observables(st: dict[str, Any], X: np.ndarray, Y: np.ndarray) -> dict[str, Any]:
+    """The gap observables of a point (X, Y) of :func:`subspace_constraint` (centre angle or
+    undefined under the configuration centre rule, centroid distance, pair-angle mean and
+    max, mean |P_C x - P_C y|; verify.observables.gap_observables) and each angle minus phi:
+    what the subspace-only verdict compares with phi (Theorem 3: Delta_theta = phi)."""
+    obs = gap_observables(X, Y, source="configuration", QC=_shared_basis(st["h"])).to_dict()
+    return {**obs, **_compare_with_phi(obs, st["phi"])}
+
+
+def subspace_cone_setting(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
+    """The check's search on one subspace + cone setting (Theorem 3, finite-N reading (b)):
+    best-found L_N at each fixed-centre configuration of ``st['configurations']``
     (``cfg['branch_seeds']`` for claimed and antipodal_b, ``cfg['seeds']`` for the others);
     claimed (c_y = b) and antipodal_b (c_y = -b) also start from each other's best point
     reflected in b (y -> y - 2 (y.b) b maps one feasible set onto the other); the boundary
@@ -486,11 +530,8 @@ def _subspace_cone(st: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Any]:
     QC = _shared_basis(h)
     b = population.subspace_frame(h, phi)["b"]
     names = st["configurations"]
-    cons, centres = {}, {}
-    for name in names:
-        bx, by = CONFIGURATIONS[name]
-        centres[name] = population.subspace_centres(h, phi, bx, by)
-        cons[name] = SubspaceCone.hyperplanes(h, phi, alpha, centres=centres[name])
+    cons = cone_branch_constraints(st)
+    centres = {name: population.subspace_centres(h, phi, *CONFIGURATIONS[name]) for name in names}
     pair = ("claimed", "antipodal_b")
     runs = {
         name: solve_branch(
@@ -567,13 +608,7 @@ def _classify_cone(c: dict[str, Any]) -> None:
 
 
 def _cone_branches(st: dict[str, Any]) -> dict[str, Any]:
-    from modgap.verify.constraints import SubspaceCone
-
-    out = {}
-    for name in ("claimed", "antipodal_b"):
-        cx, cy = population.subspace_centres(st["h"], st["phi"], *CONFIGURATIONS[name])
-        out[name] = SubspaceCone.hyperplanes(st["h"], st["phi"], st["alpha"], centres=(cx, cy))
-    return out
+    return cone_branch_constraints(st, ("claimed", "antipodal_b"))
 
 
 def small_n_certificates(settings: Any, seeds: Any = tuple(range(8))) -> list[dict[str, Any]]:
@@ -662,12 +697,24 @@ def _cone_verdicts(cone: list[dict[str, Any]], certs: list[dict[str, Any]], cfg:
     return verdicts
 
 
+def subspace_only_status(rows: list[dict[str, Any]]) -> Status:
+    """The subspace-only rule (Theorem 3: Delta_theta = phi at the minimiser): INCONCLUSIVE if
+    the centre angle is undefined at any setting's optimum (``rows``: the records of
+    :func:`subspace_only_setting`, or anything with ``setting``, ``centre_angle`` and
+    ``centre_angle_minus_phi``), else REFUTED if |Delta_theta - phi| > 5 % of phi at any,
+    else CONFIRMED."""
+    if any(r["centre_angle"] is None for r in rows):
+        return Status.INCONCLUSIVE
+    far = [r for r in rows if abs(r["centre_angle_minus_phi"]) > 0.05 * r["setting"]["phi"]]
+    return Status.REFUTED if far else Status.CONFIRMED
+
+
 def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
     """Finite-N readings of Theorem 3 (module docstring). Returns ([subspace-only verdict,
     subspace + cone attainment verdict, subspace + cone uniqueness verdict], raw data)."""
     cfg = QUICK if quick else FULL
-    sub = [_subspace_only(st, cfg["seeds"]) for st in cfg["subspace"]]
-    undefined = [r for r in sub if r["centre_angle"] is None]
+    sub = [subspace_only_setting(st, cfg["seeds"]) for st in cfg["subspace"]]
+    s_status = subspace_only_status(sub)
     parts = []
     for r in sub:
         st = r["setting"]
@@ -683,8 +730,7 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
             f"{r['pair_angle_max']:.4f} (phi = {st['phi']:.4f}); mean |P_C x - P_C y| "
             f"{r['shared_space_diff_mean']:.1e}"
         )
-    if undefined:
-        s_status = Status.INCONCLUSIVE
+    if s_status is Status.INCONCLUSIVE:
         s_detail = (
             "The paper's observable is undefined at the finite-N optimum: each modality spreads "
             "symmetrically in its hyperplane (means ~ 0), so there are no centres. The gap phi is "
@@ -694,8 +740,6 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
             + "."
         )
     else:
-        far = [r for r in sub if abs(r["centre_angle_minus_phi"]) > 0.05 * r["setting"]["phi"]]
-        s_status = Status.REFUTED if far else Status.CONFIRMED
         s_detail = "; ".join(parts) + "."
     v_sub = Verdict(
         id=ID,
@@ -720,7 +764,7 @@ def finite_n_check(quick: bool = True) -> tuple[list[Verdict], dict[str, Any]]:
         contradicts_paper=s_status == Status.REFUTED,
     )
 
-    cone = [_subspace_cone(st, cfg) for st in cfg["subspace_cone"]]
+    cone = [subspace_cone_setting(st, cfg) for st in cfg["subspace_cone"]]
     for c in cone:
         _classify_cone(c)
     certs = small_n_certificates(cfg["certificates"])

@@ -54,7 +54,7 @@ from modgap.verify.frames import (
     subspace_optimum,
 )
 from modgap.verify.geometry import hyperplanes_with_angle
-from modgap.verify.ims import minimise_ims_family
+from modgap.verify.ims import IMSFamily, minimise_ims_family
 from modgap.verify.settings import AGREE_TOL, GRAD_TOL
 
 from .outcome import decide
@@ -69,6 +69,8 @@ __all__ = [
     "check",
     "QUICK_SETTINGS",
     "FULL_SETTINGS",
+    "IMS_SEEDS",
+    "ims_family",
 ]
 
 ID = "theorem4"
@@ -316,14 +318,28 @@ def _finite_n_verdicts(quick: bool) -> list[Verdict]:
     return [v, ctrl]
 
 
+#: Seeds of the check's IMS-family minimisation (one start each, best kept).
+IMS_SEEDS = (0, 1, 2)
+
+
+def ims_family(setting: tuple[int, int, float, float, float, float]) -> IMSFamily:
+    """The feasible set of one IMS setting (h, N, tau, phi, low, high): Theorem 4's
+    IMS-enforced family x_i = r_i u_i + s_i a, y_i = r_i v_i + s_i b (verify.ims.IMSFamily;
+    Yi, Douady & Chen, arXiv 2510.03268, Theorem 4) on the hyperplanes
+    ``hyperplanes_with_angle(h, phi, seed=1)``, heights s_i ~ U[low, high] (seed 5), fixed."""
+    h, n, _tau, phi, lo, hi = setting
+    QA, QB = hyperplanes_with_angle(h, phi, seed=1)
+    return IMSFamily(subspace_frame(QA, QB), np.random.default_rng(5).uniform(lo, hi, n))
+
+
 def _ims_verdict(quick: bool) -> Verdict:
     settings = QUICK_IMS if quick else FULL_IMS
     runs = []
-    for h, n, tau, phi, lo, hi in settings:
-        QA, QB = hyperplanes_with_angle(h, phi, seed=1)
-        frame = subspace_frame(QA, QB)
-        heights = np.random.default_rng(5).uniform(lo, hi, n)
-        minima = minimise_ims_family(frame, heights, tau, seeds=(0, 1, 2))
+    for setting in settings:
+        h, n, tau, phi, lo, hi = setting
+        family = ims_family(setting)
+        frame, heights = family.frame, family.heights
+        minima = minimise_ims_family(frame, heights, tau, seeds=IMS_SEEDS)
         best = minima[0]
         meas = shared_space_measurements(frame, best["X"], best["Y"])
         runs.append(

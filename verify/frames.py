@@ -32,6 +32,7 @@ __all__ = [
     "planted_pair",
     "SubspaceOptimum",
     "subspace_optimum",
+    "subspace_optimum_constraint",
     "shared_space_measurements",
     "best_aligned_partner",
     "random_hyperplane_frames",
@@ -180,6 +181,17 @@ class SubspaceOptimum:
 
 
 @lru_cache(maxsize=16)
+def subspace_optimum_constraint(h: int, phi: float, geometry_seed: int = 1) -> Any:
+    """The feasible set of :func:`subspace_optimum`: X in S(A)^N, Y in S(B)^N with A, B =
+    :func:`verify.geometry.hyperplanes_with_angle` (h, phi, seed=geometry_seed)
+    (verify.constraints.Subspace; the subspace constraint of Yi, Douady & Chen,
+    arXiv 2510.03268, docs/theory.md §2)."""
+    from modgap.verify.constraints import Subspace
+
+    QA, QB = hyperplanes_with_angle(h, phi, seed=geometry_seed)
+    return Subspace(QA, QB)
+
+
 def subspace_optimum(
     h: int,
     n: int,
@@ -195,11 +207,11 @@ def subspace_optimum(
     tol=1e-9)``, best of the seeds. Cached: Theorem 4 and Corollaries 2-4 measure the same
     optimum.
     """
-    from modgap.verify.constraints import Subspace
     from modgap.verify.solvers import solve
 
     QA, QB = hyperplanes_with_angle(h, phi, seed=geometry_seed)
-    result = solve(Subspace(QA, QB), n, tau, seeds=seeds, method="lbfgs", tol=1e-9)
+    constraint = subspace_optimum_constraint(h, phi, geometry_seed)
+    result = solve(constraint, n, tau, seeds=seeds, method="lbfgs", tol=1e-9)
     params = {
         "h": h,
         "n": n,
