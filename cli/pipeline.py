@@ -358,6 +358,7 @@ class Pipeline:
         global _PENDING
         todo = sorted(todo, key=lambda t: -self._previous_seconds(t[1]))
         _PENDING = {i: step for i, step, _ in todo}
+        done: set[str] = set()
         try:
             ctx = multiprocessing.get_context("fork")
             with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
@@ -372,6 +373,12 @@ class Pipeline:
                     except Exception as exc:  # the worker died: BrokenProcessPool
                         computed = (None, f"worker process failed: {type(exc).__name__}", 0.0)
                     self.outcomes[step.name] = self._record(step, key, computed)
+                    done.add(step.name)
+        except OSError as exc:  # no worker could be started (process limit, memory)
+            self._say(f"[serial] worker processes unavailable ({exc}); running in this process")
+            for _, step, key in todo:
+                if step.name not in done:
+                    self.outcomes[step.name] = self._record(step, key, _compute(step))
         finally:
             _PENDING = {}
 

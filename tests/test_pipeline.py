@@ -225,3 +225,19 @@ def test_a_worker_that_dies_is_an_error_of_its_step_not_a_crash(tmp_path):
 def test_jobs_below_one_is_refused(tmp_path):
     with pytest.raises(pl.InputError, match="--jobs"):
         Pipeline(tmp_path, stream=io.StringIO()).run_all([Step("sq", _square, {"x": 1})], jobs=0)
+
+
+@pytest.mark.skipif(not pl._can_fork(), reason="forked workers need the fork start method")
+def test_no_worker_processes_means_the_steps_run_here(tmp_path, monkeypatch):
+    import concurrent.futures as cf
+
+    def no_pool(*args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(cf, "ProcessPoolExecutor", no_pool)
+    stream = io.StringIO()
+    steps = [Step(f"sq{x}", _pid_square, {"x": x}) for x in range(3)]
+    out = Pipeline(tmp_path, stream=stream).run_all(steps, jobs=2)
+    assert [o.result["y"] for o in out] == [0, 1, 4]
+    assert {o.result["pid"] for o in out} == {os.getpid()}
+    assert "worker processes unavailable" in stream.getvalue()

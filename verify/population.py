@@ -390,7 +390,7 @@ def _quantile_theta(m: int, kappa: float, log_p: np.ndarray, n: int) -> np.ndarr
     with log G(a) < log_p <= log G(b) (the invariant of a bisection from [lo, hi]). Then
     safeguarded Newton on f(theta) = log G(theta) - log_p, whose slope is
     G'(theta) / G(theta) = exp(logdens(theta) - log_mass - log G(theta)): the Newton point
-    where it falls strictly inside the bracket, the bracket's midpoint otherwise, and the
+    where it falls inside the bracket (ends included), the bracket's midpoint otherwise, and the
     bracket shrunk by the sign of f; a Newton step longer than half the previous step is
     replaced by the midpoint too (Press et al., Numerical Recipes, 3rd ed., §9.4, 'rtsafe';
     it matters where G is flat at 1 within rounding). An entry stops when its step or its
