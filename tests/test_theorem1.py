@@ -103,3 +103,32 @@ def test_population_verdict_numbers(verdicts) -> None:
     assert all(abs(r["diff"]) <= r["tol"] for r in m["equality"])
     assert abs(m["mc_z"]) <= 4.0
     assert m["sweep_min_excess"] > 0.0
+
+
+@pytest.mark.parametrize("converged", [True, False])
+def test_finite_n_verdict_needs_a_converged_point_at_the_largest_n(monkeypatch, converged):
+    """The rule holds on planted rows (gaps decreasing to 1e-9, pairs aligned); the verdict is
+    CONFIRMED only when the largest N's point converged, else INCONCLUSIVE (the one outcome
+    policy: a best point found whose KKT residual misses the tolerance decides nothing)."""
+
+    def planted(h, tau, Ns, seeds):
+        rows = []
+        for i, N in enumerate(Ns):
+            last = i == len(Ns) - 1
+            rows.append(
+                dict(
+                    N=N,
+                    gap=3.0 * math.exp(-0.2 * N) if not last else 1e-9,
+                    converged=converged or not last,
+                    grad_norm=5e-8 if (converged or not last) else 2.4e-6,
+                    pair_angle_max=1e-6,
+                    centroid_distance=1e-6,
+                    centre_angle=None,
+                )
+            )
+        return rows
+
+    monkeypatch.setattr(T1, "solve_sequence", planted)
+    verdict, _ = T1.finite_n_check(quick=True)
+    assert verdict.status == (Status.CONFIRMED if converged else Status.INCONCLUSIVE)
+    assert ("NOT converged" in verdict.detail) is (not converged)

@@ -44,6 +44,7 @@ from modgap.verify.settings import (
     decision_tolerance,
 )
 
+from .outcome import decide
 from .verdict import PAPER_CITATION, Status, Verdict
 
 __all__ = [
@@ -446,12 +447,10 @@ def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
         ok_all &= a["holds"]
         converged_all &= rows[-1]["converged"]
         settings.append(a)
-    if ok_all:
-        status = Status.CONFIRMED
-    elif not converged_all:
-        status = Status.INCONCLUSIVE
-    else:
-        status = Status.REFUTED
+    # the one outcome policy: no verdict on an unconverged point (a best point found whose
+    # KKT residual misses the tolerance bounds the minimum from above only, and says
+    # nothing certain about the minimiser's pairs)
+    status = decide(ok_all, converged_all)
     parts = []
     for s in settings:
         f, last = s["fit"], s["rows"][-1]
@@ -466,6 +465,13 @@ def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
             f"(R2 {f.get('r2_exp', math.nan):.3f}); "
             f"at N_max: centre angle {_angle_txt(last['centre_angle'])}, centroid distance "
             f"{last['centroid_distance']:.1e}, max pair angle {last['pair_angle_max']:.1e} rad"
+            + (
+                ""
+                if last["converged"]
+                else f" (N = {last['N']} NOT converged: KKT residual {last['grad_norm']:.1e} "
+                "> tol 1e-7 after 3000 iterations, so the rule's numbers there are a best "
+                "point found, not a minimum)"
+            )
         )
     verdict = Verdict(
         id=ID,
