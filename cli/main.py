@@ -7,10 +7,14 @@ Subcommands are discovered from :mod:`modgap.commands`; each module there provid
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import importlib.util
 import pkgutil
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from modgap import __version__
 from modgap.verify._validation import InputError
@@ -46,6 +50,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _package_dirs() -> list[Path]:
+    """The folders of the installed modgap packages (found without importing them)."""
+    dirs = []
+    for name in ("modgap", "modgap.verify", "modgap.theorems", "modgap.figures"):
+        spec = importlib.util.find_spec(name)
+        dirs += [Path(d).resolve() for d in (spec.submodule_search_locations or [])] if spec else []
+    return dirs
+
+
+@contextlib.contextmanager
+def _warnings_as_notes(command: str) -> Iterator[None]:
+    """Inside a command, a warning the package raises about the user's data (duplicated
+    rows, ties, degenerate inputs) is printed as one line, ``modgap COMMAND: warning: ...``,
+    like the command's own notes, instead of Python's file-and-line format; warnings from
+    other libraries keep their usual format. (``warnings.formatwarning`` is replaced, not
+    ``showwarning``, so a caller recording warnings still records them.)"""
+    previous = warnings.formatwarning
+    roots = _package_dirs()
+
+    def fmt(message, category, filename, lineno, line=None):
+        if any(Path(filename).resolve().is_relative_to(r) for r in roots):
+            return f"modgap {command}: warning: {message}\n"
+        return previous(message, category, filename, lineno, line)
+
+    warnings.formatwarning = fmt
+    try:
+        yield
+    finally:
+        warnings.formatwarning = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``modgap``; returns the process exit code (0 success, 2 bad input).
 
@@ -61,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args._run(args) or 0)
+        with _warnings_as_notes(args.command):
+            return int(args._run(args) or 0)
     except (InputError, OSError) as exc:
         print(f"modgap {args.command}: error: {exc}", file=sys.stderr)
         return 2

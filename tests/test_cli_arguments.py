@@ -103,3 +103,21 @@ def test_zeroshot_names_the_input_an_output_would_destroy(two_files, capsys):
     assert "is the same file as the input PROMPTS" in capsys.readouterr().err
     assert main(["zeroshot", *files, "--markdown", str(two_files / "t.json")]) == 2
     assert "--markdown" in capsys.readouterr().err and not (two_files / "t.json").exists()
+
+
+def test_the_packages_warnings_print_as_one_line_notes_of_the_command():
+    """modgap's own warnings about the user's data read 'modgap COMMAND: warning: ...'
+    (like the commands' notes) while a command runs; other libraries' keep Python's format,
+    and the default comes back afterwards."""
+    import warnings
+
+    import modgap.verify.metrics as metrics
+    from modgap.main import _warnings_as_notes
+
+    default = warnings.formatwarning
+    with _warnings_as_notes("analyze"):
+        ours = warnings.formatwarning("3 duplicated rows", RuntimeWarning, metrics.__file__, 7)
+        other = warnings.formatwarning("x", RuntimeWarning, "/usr/lib/python3/foo.py", 7)
+    assert ours == "modgap analyze: warning: 3 duplicated rows\n"
+    assert other.startswith("/usr/lib/python3/foo.py:7: RuntimeWarning: x")
+    assert warnings.formatwarning is default
