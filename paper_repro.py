@@ -185,20 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(max(1, (cpus or 1) // jobs)))  # before numpy loads
 
+    from modgap.main import warnings_as_notes
     from modgap.pipeline import Pipeline
-    from modgap.report import (
-        alignment_table,
-        entries_from_evidence,
-        error_entry,
-        report_document,
-        summary_line,
-        verdict_table,
-    )
-    from modgap.theorems.evidence import CHECKS
-    from modgap.theorems.outcome import exit_code
     from modgap.verify._validation import InputError
     from modgap.verify.alignment_comparison import MIN_ROWS
-    from modgap.verify.atomic import write_json, write_text
     from modgap.verify.embeddings_io import load_paired_embeddings
 
     t0 = time.perf_counter()
@@ -210,6 +200,24 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, OSError) as exc:  # e.g. --out not writable, a file not found
         print(f"paper_repro: error: {exc}", file=sys.stderr)
         return 2
+    with warnings_as_notes("paper_repro"):
+        return _run(args, pipe, jobs, t0)
+
+
+def _run(args, pipe, jobs: int, t0: float) -> int:
+    """Run the steps and write the report (main, after the inputs were checked)."""
+    from modgap.report import (
+        alignment_table,
+        entries_from_evidence,
+        error_entry,
+        report_document,
+        summary_line,
+        verdict_table,
+    )
+    from modgap.theorems.evidence import CHECKS
+    from modgap.theorems.outcome import exit_code
+    from modgap.verify.atomic import write_json, write_text
+
     steps = build_steps(args)
     DOCUMENTS.clear()
     # evidence and tables first (independent, in parallel), then the figures, which draw

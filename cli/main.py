@@ -60,18 +60,18 @@ def _package_dirs() -> list[Path]:
 
 
 @contextlib.contextmanager
-def _warnings_as_notes(command: str) -> Iterator[None]:
+def warnings_as_notes(prog: str) -> Iterator[None]:
     """Inside a command, a warning the package raises about the user's data (duplicated
-    rows, ties, degenerate inputs) is printed as one line, ``modgap COMMAND: warning: ...``,
-    like the command's own notes, instead of Python's file-and-line format; warnings from
-    other libraries keep their usual format. (``warnings.formatwarning`` is replaced, not
-    ``showwarning``, so a caller recording warnings still records them.)"""
+    rows, ties, degenerate inputs) is printed as one line, ``PROG: warning: ...`` (``prog``:
+    e.g. "modgap analyze"), like the command's own notes, instead of Python's file-and-line
+    format; warnings from other libraries keep their usual format. ``formatwarning`` is
+    replaced, not ``showwarning``, so a caller recording warnings still records them."""
     previous = warnings.formatwarning
     roots = _package_dirs()
 
     def fmt(message, category, filename, lineno, line=None):
         if any(Path(filename).resolve().is_relative_to(r) for r in roots):
-            return f"modgap {command}: warning: {message}\n"
+            return f"{prog}: warning: {message}\n"
         return previous(message, category, filename, lineno, line)
 
     warnings.formatwarning = fmt
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        with _warnings_as_notes(args.command):
+        with warnings_as_notes(f"modgap {args.command}"):
             return int(args._run(args) or 0)
     except (InputError, OSError) as exc:
         print(f"modgap {args.command}: error: {exc}", file=sys.stderr)

@@ -112,10 +112,10 @@ def test_the_packages_warnings_print_as_one_line_notes_of_the_command():
     import warnings
 
     import modgap.verify.metrics as metrics
-    from modgap.main import _warnings_as_notes
+    from modgap.main import warnings_as_notes
 
     default = warnings.formatwarning
-    with _warnings_as_notes("analyze"):
+    with warnings_as_notes("modgap analyze"):
         ours = warnings.formatwarning("3 duplicated rows", RuntimeWarning, metrics.__file__, 7)
         other = warnings.formatwarning("x", RuntimeWarning, "/usr/lib/python3/foo.py", 7)
     assert ours == "modgap analyze: warning: 3 duplicated rows\n"
