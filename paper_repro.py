@@ -10,9 +10,11 @@ from the cached evidence it names and computes nothing, and the Table-1-style co
 post-hoc alignment operators runs on real embeddings. Writes DIR/report.md and
 DIR/report.json (default DIR = ./repro_out) in the report schema of modgap verify
 (modgap.report). Finished steps are reused on a rerun; every file is written to a temporary
-name and renamed. Exit code: the outcome policy of modgap verify
-(modgap.theorems.outcome): 0 every verdict has an expected outcome, 1 some verdict does
-not (e.g. a negative control not refuted), 3 some step raised.
+name and renamed. Steps without a cache entry run in ``--jobs`` forked worker processes
+(default: one per usable CPU, each with an equal share of the BLAS threads; ``--jobs 1``
+runs everything in this process); the results are the same in any order. Exit code: the
+outcome policy of modgap verify (modgap.theorems.outcome): 0 every verdict has an expected
+outcome, 1 some verdict does not (e.g. a negative control not refuted), 3 some step raised.
 
 Paper: Yi, Douady & Chen, arXiv 2510.03268 (see README.md). Presentation only: all maths
 lives in verify/ and theorems/.
