@@ -163,6 +163,17 @@ def test_check_quick_verdicts_and_controls():
     assert fin.measured["max_abs_PCx_minus_PCy"] <= theorem4.AGREE_TOL
 
 
+def test_ims_verdict_carries_the_coverage_of_its_search():
+    (v,) = [v for v in quick_verdicts("theorem4") if v.reading == "finite_n_ims"]
+    for run in v.measured["runs"]:
+        cov = run["coverage"]
+        assert cov["starts"] == len(run["local_minima (seed, loss, max|u-v|)"])
+        assert 0.0 <= cov["good_turing"] <= 1.0 and cov["best"] == min(
+            m[1] for m in run["local_minima (seed, loss, max|u-v|)"]
+        )
+    assert "Good-Turing" in v.detail
+
+
 def test_unconverged_solver_gives_inconclusive(monkeypatch):
     """A solver that did not converge must not yield CONFIRMED (nor a refuted control)."""
     import modgap.verify.frames as frames_mod
