@@ -383,6 +383,10 @@ def finite_n_constraint(h: int) -> Any:
     return Unconstrained(h)
 
 
+#: The finite-N search's KKT tolerance and iteration limit (solve_sequence, the verdict).
+SEQUENCE_TOL, SEQUENCE_MAX_ITER = 1e-7, 3000
+
+
 def solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, Any]]:
     """The check's search for each N of ``Ns``: best of ``seeds`` (Riemannian L-BFGS, tol
     1e-7, 3000 iterations) over :func:`finite_n_constraint`; per N the row L_N - 2 log N,
@@ -394,7 +398,13 @@ def solve_sequence(h: int, tau: float, Ns: Any, seeds: Any) -> list[dict[str, An
     rows = []
     for N in Ns:
         res = solve(
-            finite_n_constraint(h), N, tau, seeds=seeds, method="lbfgs", tol=1e-7, max_iter=3000
+            finite_n_constraint(h),
+            N,
+            tau,
+            seeds=seeds,
+            method="lbfgs",
+            tol=SEQUENCE_TOL,
+            max_iter=SEQUENCE_MAX_ITER,
         )
         rows.append(
             dict(
@@ -469,7 +479,8 @@ def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
                 ""
                 if last["converged"]
                 else f" (N = {last['N']} NOT converged: KKT residual {last['grad_norm']:.1e} "
-                "> tol 1e-7 after 3000 iterations, so the rule's numbers there are a best "
+                f"> tol {SEQUENCE_TOL:g} after {SEQUENCE_MAX_ITER} iterations, so the rule's "
+                "numbers there are a best "
                 "point found, not a minimum)"
             )
         )
@@ -485,8 +496,8 @@ def finite_n_check(quick: bool = True) -> tuple[Verdict, dict[str, Any]]:
             settings=cfg["finite_n"],
             seeds=list(cfg["seeds"]),
             solver="lbfgs",
-            solver_tol=1e-7,
-            max_iter=3000,
+            solver_tol=SEQUENCE_TOL,
+            max_iter=SEQUENCE_MAX_ITER,
             mean_norm_floor=CONFIGURATION_MEAN_FLOOR,
         ),
         measured=dict(settings=settings),
