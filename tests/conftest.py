@@ -19,29 +19,44 @@ _gen0, _gen1, _ = gc.get_threshold()
 gc.set_threshold(_gen0, _gen1, 100)
 
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
 
-try:  # torch is a dependency, but keep conftest importable without it
-    import torch  # noqa: E402
 
-    torch.set_num_threads(1)
-except ImportError:  # pragma: no cover
-    pass
+def _is_xdist_controller(config) -> bool:
+    """True in the pytest-xdist process that only hands tests to its workers (``-n N``,
+    N > 0): it collects and runs nothing itself."""
+    return not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
 
-settings.register_profile(
-    "ci",
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "thorough",
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.load_profile(os.environ.get("MODGAP_HYPOTHESIS_PROFILE", "ci"))
+
+@pytest.hookimpl(tryfirst=True)  # before hypothesis's plugin reads --hypothesis-profile
+def pytest_configure(config) -> None:
+    """One torch thread and the hypothesis profiles, in every process that runs tests, before
+    any test module is imported. The xdist controller skips both: importing torch and
+    hypothesis there (about 1.6 s) would delay the start of the workers and serve no test."""
+    if _is_xdist_controller(config):
+        return
+    try:  # torch is a dependency, but keep the tests' configuration importable without it
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        max_examples=15,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile(
+        "thorough",
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile(os.environ.get("MODGAP_HYPOTHESIS_PROFILE", "ci"))
+
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "liang2022"
 

@@ -1,6 +1,8 @@
 """Figures are drawn only from evidence: every figure draws from its (quick) evidence
-documents and writes a real PNG and PDF; no module in figures/ imports a solver, a
-trainer, a quadrature or the command line; the figure command line reads evidence files.
+documents and writes a real PDF (the PNG of a full and of a quick run is checked for
+fig3_pair_geometry and fig7_dimension_collapse, and by paper_repro's figure steps); no
+module in figures/ imports a solver, a trainer, a quadrature or the command line; the figure
+command line reads evidence files.
 
 What the figures draw is checked against independent computations in
 tests/test_illustrations.py (the figure-data producers) and here for the two figures that
@@ -29,9 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURE_DIR = Path(modgap.figures.__file__).resolve().parent
 MODULES = sorted(m.name for m in pkgutil.iter_modules([str(FIGURE_DIR)]) if m.name[:3] == "fig")
 MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF"}
-#: Both formats of a full run, the PNG at 100 dpi (the raster's resolution is not what these
-#: tests check; test_quick_render_writes_one_png_at_half_the_resolution checks the dpi).
-TEST_OUTPUT = (("png", {"dpi": 100}), ("pdf", {}))
+#: What every figure writes in test_every_figure_draws_from_its_evidence: the PDF of a full
+#: run. Each format is a separate rendering of the whole figure (about 0.3 s a figure here);
+#: the vector backend is the one whose output depends most on a figure's content (fonts,
+#: glyphs, transparency). The raster writer runs in the tests that call _assert_written with
+#: both formats (a full render of fig3 and fig7, the quick render) and in paper_repro's quick
+#: figure steps.
+TEST_OUTPUT = (("pdf", {}),)
 
 #: Modules a figure must not import (solvers, trainers, quadrature, certificates,
 #: constraints, the command line), as dotted prefixes.
@@ -55,8 +61,8 @@ def evidence_for(module) -> dict[str, dict]:
     return {s: document(s, **_style.evidence_params(s, quick=True)) for s in module.EVIDENCE}
 
 
-def _assert_written(paths, out: Path, name: str) -> None:
-    assert sorted(p.suffix for p in paths) == [".pdf", ".png"]
+def _assert_written(paths, out: Path, name: str, suffixes=(".pdf", ".png")) -> None:
+    assert sorted(p.suffix for p in paths) == sorted(suffixes)
     for path in paths:
         assert path.parent == out and path.stem == name
         data = path.read_bytes()
@@ -84,7 +90,7 @@ def test_every_figure_draws_from_its_evidence(name, tmp_path, monkeypatch):
 
     monkeypatch.setattr("modgap.theorems.evidence.compute", no_compute)
     with _style.output_formats(TEST_OUTPUT):
-        _assert_written(mod.draw(evidence, tmp_path), tmp_path, name)
+        _assert_written(mod.draw(evidence, tmp_path), tmp_path, name, suffixes=[".pdf"])
 
 
 def _imports(tree: ast.AST) -> set[str]:

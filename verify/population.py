@@ -1096,12 +1096,19 @@ def _comonotone_t(tx: np.ndarray, ty_draws: np.ndarray) -> np.ndarray:
 def _polar_couple(
     X: np.ndarray, cx: np.ndarray, cy: np.ndarray, M: np.ndarray, ty: np.ndarray
 ) -> np.ndarray:
+    """y = t' c_y + s' M u (u the unit direction of x - (x.c_x) c_x, s' = sqrt(1 - t'^2)),
+    normalised (computed in place where it can: n is a Monte Carlo sample size)."""
     t = X @ cx
     s = np.sqrt(np.maximum(1.0 - t * t, 0.0))
-    U = (X - t[:, None] * cx[None, :]) / np.maximum(s, 1e-300)[:, None]
+    U = X - t[:, None] * cx[None, :]
+    U /= np.maximum(s, 1e-300)[:, None]
     sp = np.sqrt(np.maximum(1.0 - ty * ty, 0.0))
-    Y = ty[:, None] * cy[None, :] + sp[:, None] * (U @ M.T)
-    return Y / np.linalg.norm(Y, axis=1, keepdims=True)
+    Y = U @ M.T
+    del U
+    Y *= sp[:, None]
+    Y += ty[:, None] * cy[None, :]
+    Y /= np.linalg.norm(Y, axis=1, keepdims=True)
+    return Y
 
 
 def sample_cone_pairs(

@@ -166,6 +166,14 @@ class _Layout:
             self.offsets.append(o)
             o += m * d
         self.size = o
+        widths = {d for _, d in self.shapes}
+        #: the common row length when every block has the same d (then the row-wise
+        #: operations below run on the whole flat array at once; same arithmetic per row)
+        self.row_width = widths.pop() if len(widths) == 1 else None
+
+    def _rows(self, v) -> list:
+        """The rows of v: one (sum m_b, d) view when the blocks share d, else the blocks."""
+        return [v.reshape(-1, self.row_width)] if self.row_width else self.split(v)
 
     def split(self, v) -> list:
         return [
@@ -183,19 +191,20 @@ class _Layout:
     def proj(self, x, v):
         """Tangent projection v - (v . x) x, row by row."""
         out = v.clone() if _is_torch(v) else v.copy()
-        for xb, ob in zip(self.split(x), self.split(out), strict=True):
+        for xb, ob in zip(self._rows(x), self._rows(out), strict=True):
             ob -= (ob * xb).sum(-1)[:, None] * xb
         return out
 
     def retract(self, x, v):
         """Metric projection retraction R_x(v) = (x + v) / |x + v|, row by row."""
         out = x + v
-        for ob in self.split(out):
+        for ob in self._rows(out):
             ob /= ((ob * ob).sum(-1) ** 0.5)[:, None]
         return out
 
     def max_row(self, v) -> float:
-        return max(float(((b * b).sum(-1)).max()) ** 0.5 for b in self.split(v))
+        """The largest row norm of v."""
+        return max(float(((b * b).sum(-1)).max()) ** 0.5 for b in self._rows(v))
 
 
 def _is_torch(a: Any) -> bool:
