@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import InputError, check_int_in_range, check_positive
+from .adam import Adam
 
 __all__ = [
     "CLASS_NAMES",
@@ -427,7 +428,7 @@ def train_fashion_clip(
     history: list[dict[str, Any]] = []
     with _deterministic_torch(seed):
         model = _make_model(dim, Ft.shape[2], float(pix.mean()), float(pix.std()))
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        opt = Adam(model.parameters(), lr=lr)
         gen = torch.Generator().manual_seed(seed)
         Xt_all = torch.from_numpy(Xtr)
         yt_all = torch.from_numpy(ytr)

@@ -59,6 +59,7 @@ from ._validation import (
     check_paired,
     check_positive,
 )
+from .adam import Adam
 
 __all__ = ["TwoTowerResult", "train_two_towers", "plateaued", "symmetric_infonce"]
 
@@ -319,7 +320,7 @@ def train_two_towers(
         fx = _make_tower(U.shape[1], hidden, depth, k, mu_u, sd_u, basis_x)
         fy = _make_tower(V.shape[1], hidden, depth, k, mu_v, sd_v, basis_y)
         params = list(fx.parameters()) + list(fy.parameters())
-        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        opt = Adam(params, lr=lr, weight_decay=weight_decay)
         gen = torch.Generator().manual_seed(seed + 1)
 
         def batch_loss(ub, vb):
@@ -337,7 +338,7 @@ def train_two_towers(
             loss = batch_loss(Ut, Vt)
             history = [float(loss.detach())]
             for _ in range(epochs):
-                opt.zero_grad(set_to_none=True)
+                opt.zero_grad()
                 loss.backward()
                 opt.step()
                 loss = batch_loss(Ut, Vt)
@@ -352,7 +353,7 @@ def train_two_towers(
                 order = torch.randperm(n, generator=gen)
                 for s in range(0, n - bs + 1, bs):  # drop a ragged last batch: fixed size
                     idx = order[s : s + bs]
-                    opt.zero_grad(set_to_none=True)
+                    opt.zero_grad()
                     batch_loss(Ut[idx], Vt[idx]).backward()
                     opt.step()
                 with torch.no_grad():
