@@ -498,13 +498,17 @@ def _cap_forward(U, gamma, alpha: float):
     r = (W * W).sum(-1) ** 0.5
     z = alpha * r
     small = z < _SERIES_BELOW
-    r_safe = xp.where(small, xp.ones_like(r), r)
-    z2 = z * z
-    Sr = xp.where(
-        small,
-        alpha * (1.0 - z2 / 6.0 * (1.0 - z2 / 20.0 * (1.0 - z2 / 42.0))),
-        xp.sin(z) / r_safe,
-    )
+    if small.any():
+        r_safe = xp.where(small, xp.ones_like(r), r)
+        z2 = z * z
+        Sr = xp.where(
+            small,
+            alpha * (1.0 - z2 / 6.0 * (1.0 - z2 / 20.0 * (1.0 - z2 / 42.0))),
+            xp.sin(z) / r_safe,
+        )
+    else:  # no row near the centre (the usual case): the same values without the series
+        r_safe = r
+        Sr = xp.sin(z) / r
     C = xp.cos(z)
     A = C[..., None] * G + Sr[..., None] * W
     return A, (V, t, W, r, z, small, r_safe, Sr, C)
@@ -520,13 +524,16 @@ def _cap_vjp(U, gA, cache, alpha: float, variable: bool) -> list:
     V, t, W, r, z, small, r_safe, Sr, C, gamma = cache
     k = gamma.shape[-1]
     G = gamma[..., None, :]
-    z2 = z * z
-    a3 = alpha**3
-    Tr = xp.where(
-        small,
-        -a3 / 3.0 + a3 * z2 / 30.0 - a3 * z2 * z2 / 840.0,
-        (z * C - xp.sin(z)) / r_safe**3,
-    )
+    if small.any():
+        z2 = z * z
+        a3 = alpha**3
+        Tr = xp.where(
+            small,
+            -a3 / 3.0 + a3 * z2 / 30.0 - a3 * z2 * z2 / 840.0,
+            (z * C - xp.sin(z)) / r_safe**3,
+        )
+    else:  # as in _cap_forward: the same values without the series
+        Tr = (z * C - xp.sin(z)) / r_safe**3
     a = (gA * G).sum(-1)
     b = (gA * W).sum(-1)
     gW = (-alpha * Sr * a + Tr * b)[..., None] * W + Sr[..., None] * gA

@@ -429,12 +429,18 @@ class _CompactMemory:
         """H g (H the inverse-Hessian approximation; g itself when the memory is empty)."""
         if not self.k:
             return g.copy()
-        o = self._order()
         # products over the whole ring (no gather of the pairs); unused slots get weight 0
         Sg, Yg = self.S @ g, self.Y @ g
-        R = np.triu(self.SY[np.ix_(o, o)])
+        start = (self.next - self.k) % self.memory
+        if start + self.k <= self.memory:  # the pairs sit in consecutive slots: views
+            o = slice(start, start + self.k)
+            R, YY = self.SY[o, o], self.YY[o, o]
+        else:
+            o = self._order()
+            R, YY = self.SY[np.ix_(o, o)], self.YY[np.ix_(o, o)]
+        # R is the upper triangle of S Y^T: dtrtrs (lower=0) reads that triangle only
         w, _ = _dtrtrs(R, Sg[o], lower=0, trans=0)
-        rhs = np.diagonal(R) * w + self.gamma * (self.YY[np.ix_(o, o)] @ w - Yg[o])
+        rhs = np.diagonal(R) * w + self.gamma * (YY @ w - Yg[o])
         p, _ = _dtrtrs(R, rhs, lower=0, trans=1)
         cp = np.zeros(self.memory)
         cw = np.zeros(self.memory)
