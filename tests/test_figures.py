@@ -38,6 +38,9 @@ MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF"}
 #: both formats (a full render of fig3 and fig7, the quick render) and in paper_repro's quick
 #: figure steps.
 TEST_OUTPUT = (("pdf", {}),)
+#: Both formats of a full run, the PNG at 100 dpi (the raster's resolution is not what these
+#: tests check; test_quick_render_writes_one_png_at_half_the_resolution checks the dpi).
+BOTH_FORMATS = (("png", {"dpi": 100}), ("pdf", {}))
 
 #: Modules a figure must not import (solvers, trainers, quadrature, certificates,
 #: constraints, the command line), as dotted prefixes.
@@ -307,7 +310,8 @@ def test_fig7_draws_a_planted_document_and_keeps_only_the_shared_rows(tmp_path):
     doc = _planted_collapse_document()
     kept = fig.shared_rows(doc["data"])
     assert [(r["k"], r["phi_deg"]) for r in kept] == [(2, 30.0), (2, 60.0), (3, 30.0), (3, 60.0)]
-    _assert_written(fig.draw({"dimension_collapse": doc}, tmp_path), tmp_path, fig.NAME)
+    with _style.output_formats(BOTH_FORMATS):
+        _assert_written(fig.draw({"dimension_collapse": doc}, tmp_path), tmp_path, fig.NAME)
 
 
 def test_script_main_names_a_missing_embeddings_file(tmp_path, capsys):
