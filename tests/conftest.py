@@ -73,12 +73,24 @@ def liang_dir() -> Path:
 #: theorem1's with the figures, dimension_collapse's with the figures, the figure-data
 #: producers' between the figures and their own tests. Under pytest-xdist with ``--dist
 #: loadgroup`` they run in one worker, so that no document is computed twice; every other
-#: file whose tests share a module- or session-scoped evidence fixture (theorem2, theorem3)
-#: is kept in one worker of its own. The marks are inert without xdist.
+#: file whose tests share an expensive module-scoped fixture is kept in one worker of its
+#: own: the theorem2 and theorem3 evidence, the dask LocalCluster (two spawned worker
+#: processes; split over two xdist workers it was started twice, 3 s more), the built wheel,
+#: the CLIP analysis report, the critical-temperature crossing. The marks are inert without
+#: xdist.
 EVIDENCE_GROUP = frozenset(
     {"test_figures.py", "test_illustrations.py", "test_theorem1.py", "test_dimension_collapse.py"}
 )
-FILE_GROUPS = frozenset({"test_theorem2.py", "test_theorem3.py"})
+FILE_GROUPS = frozenset(
+    {
+        "test_theorem2.py",
+        "test_theorem3.py",
+        "test_dask_engine.py",
+        "test_wheel.py",
+        "test_cli_analyze.py",
+        "test_phase.py",
+    }
+)
 
 
 #: Files of long single tests (building and installing the wheel; loading the MiniLM text

@@ -7,14 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-distributed = pytest.importorskip("distributed")
-
-from modgap.verify import streaming, sweep  # noqa: E402
-from modgap.verify.engine import SCHEDULER_ENV, resolve_scheduler  # noqa: E402
+from modgap.verify import streaming, sweep
+from modgap.verify.engine import SCHEDULER_ENV, resolve_scheduler
 
 
 @pytest.fixture(scope="module")
 def cluster():
+    # imported here, not at collection: only the xdist worker that runs these tests pays for
+    # importing distributed (0.35 s)
+    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as c:
