@@ -128,7 +128,9 @@ def _clean_bytecode(*roots: Path) -> None:
 
     for root in roots:
         for folder in root.rglob("__pycache__"):
-            if ".git" not in folder.parts:
+            inner = folder.relative_to(root).parts
+            # the project's own folders only: not .git, nor a virtual environment kept inside
+            if not any(p.startswith(".") or p == "site-packages" for p in inner):
                 shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -178,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(args.baseline).resolve()
         if not (base / "paper_repro.py").is_file() or not (base / "tests").is_dir():
             parser.error(f"--baseline: {base} is not a checkout of this project")
+        if not (os.path.isfile(args.baseline_python) and os.access(args.baseline_python, os.X_OK)):
+            parser.error(f"--baseline-python: {args.baseline_python} is not an executable file")
     roots = (ROOT,) if base is None else (ROOT, base)
 
     res: dict = {"before": {"f32": matmul_gflops(np.float32), "f64": matmul_gflops(np.float64)}}

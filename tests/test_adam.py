@@ -68,6 +68,8 @@ def test_a_parameter_without_gradient_is_left_alone():
         ({"lr": float("nan")}, "lr"),
         ({"betas": (1.0, 0.999)}, "betas[0]"),
         ({"betas": (0.9, -0.1)}, "betas[1]"),
+        ({"betas": (0.9, "x")}, "betas[1]"),
+        ({"betas": (0.9,)}, "betas"),
         ({"eps": -1.0}, "eps"),
         ({"weight_decay": -1.0}, "weight_decay"),
     ],

@@ -48,9 +48,11 @@ class Adam:
         if not self.params:
             raise InputError("params is empty: nothing to optimise")
         self.lr = check_positive(lr, "lr")
-        self.beta1, self.beta2 = (float(b) for b in betas)
+        if len(betas) != 2:
+            raise InputError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.beta1, self.beta2 = (check_nonnegative(b, f"betas[{i}]") for i, b in enumerate(betas))
         for name, b in (("betas[0]", self.beta1), ("betas[1]", self.beta2)):
-            if not 0.0 <= b < 1.0:
+            if not b < 1.0:
                 raise InputError(f"{name} must be in [0, 1), got {b!r}")
         self.eps = check_nonnegative(eps, "eps")
         self.weight_decay = check_nonnegative(weight_decay, "weight_decay")
